@@ -1,0 +1,37 @@
+# One entry point for developers and CI: `make up` runs the demo, `make test` runs every test.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEPS := requirements-dev.txt lib/pyproject.toml $(wildcard services/*/pyproject.toml)
+
+.PHONY: venv check lint types test unit integration e2e backends up down logs bench load clean
+
+venv: $(STAMP)
+
+$(STAMP): $(DEPS)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: venv
+	$(VENV)/bin/mypy
+
+check: lint types
+
+backends:
+	bash scripts/backends.sh
+
+test: venv backends check
+	$(VENV)/bin/pytest
+
+unit: venv
+	$(VENV)/bin/pytest tests/unit
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
