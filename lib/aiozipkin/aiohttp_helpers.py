@@ -1,0 +1,291 @@
+"""aiohttp integration: a server middleware and a client `TraceConfig`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from aiohttp.web_urldispatcher import AbstractRoute
+
+from .constants import (
+    CLIENT,
+    ERROR,
+    HTTP_METHOD,
+    HTTP_PATH,
+    HTTP_ROUTE,
+    HTTP_STATUS_CODE,
+    HTTP_URL,
+    SERVER,
+)
+from .context import Endpoint, TraceContext
+from .current import _current_span, current_context
+from .propagation import extract, inject
+from .span import SpanAbc
+from .tracer import Tracer
+
+__all__ = [
+    "APP_AIOZIPKIN_KEY",
+    "REQUEST_AIOZIPKIN_KEY",
+    "SkipPredicate",
+    "get_tracer",
+    "make_trace_config",
+    "middleware_maker",
+    "request_span",
+    "setup",
+    "skip_requests",
+]
+
+logger = logging.getLogger("aiozipkin")
+
+APP_AIOZIPKIN_KEY: web.AppKey[Tracer] = web.AppKey("aiozipkin_tracer", Tracer)
+REQUEST_AIOZIPKIN_KEY: web.RequestKey[SpanAbc] = web.RequestKey("aiozipkin_span", SpanAbc)
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SkipPredicate = Callable[[web.Request], bool]
+"""Returns True for a request that must not be traced."""
+
+
+def skip_requests(*, paths: Iterable[str] = (), methods: Iterable[str] = ()) -> SkipPredicate:
+    """A predicate skipping requests by path regex (full match) or by method."""
+    patterns = [re.compile(p) for p in paths]
+    method_set = frozenset(m.upper() for m in methods)
+
+    def predicate(request: web.Request) -> bool:
+        if request.method in method_set:
+            return True
+        path = request.path
+        return any(p.fullmatch(path) for p in patterns)
+
+    return predicate
+
+
+def _peer_endpoint(request: web.Request) -> Endpoint | None:
+    transport = request.transport
+    if transport is None:
+        return None
+    peer = transport.get_extra_info("peername")
+    if not isinstance(peer, tuple | list) or len(peer) < 2:
+        return None
+    host, port = peer[0], peer[1]
+    if not isinstance(host, str) or not isinstance(port, int):
+        return None
+    if ":" in host:
+        return Endpoint(None, None, host.split("%", 1)[0], port)
+    return Endpoint(None, host, None, port)
+
+
+def middleware_maker(
+    skip_routes: Container[AbstractRoute] | None = None,
+    tracer_key: web.AppKey[Tracer] | str = APP_AIOZIPKIN_KEY,
+    request_key: web.RequestKey[SpanAbc] | str = REQUEST_AIOZIPKIN_KEY,
+    *,
+    skip: SkipPredicate | None = None,
+    join_spans: bool = False,
+) -> Middleware:
+    """The server middleware: one SERVER span per request, continuing incoming contexts.
+
+    With `join_spans` the server reports the caller's span id as a shared span (B3 join);
+    by default it reports a child of the caller's span.
+    """
+    skipped = skip_routes or ()
+
+    @web.middleware
+    async def aiozipkin_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        match_info = request.match_info
+        route = match_info.route
+        if route in skipped or (skip is not None and skip(request)):
+            return await handler(request)
+        tracer: Tracer = request.app[tracer_key]
+        found = extract(request.headers, prefer=tracer.extract_prefer)
+        parent = found.context
+        if parent is None:
+            span = tracer.new_trace(sampled=found.sampled, debug=found.debug)
+        elif join_spans:
+            span = tracer.join_span(parent)
+        else:
+            span = tracer.new_child(parent)
+        request[request_key] = span
+        token = _current_span.set(span)
+        if span.is_noop:
+            try:
+                return await handler(request)
+            finally:
+                _current_span.reset(token)
+
+        method = request.method
+        resource = route.resource
+        template = resource.canonical if resource is not None else None
+        span.kind(SERVER)
+        if template:
+            span.name(f"{method} {template}")
+            span.tag(HTTP_ROUTE, template)
+        else:
+            span.name(method)
+        span.tag(HTTP_METHOD, method)
+        span.tag(HTTP_PATH, request.path)
+        peer = _peer_endpoint(request)
+        if peer is not None:
+            span._set_remote(peer)
+        span.start()
+        error: BaseException | None = None
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            span.tag(HTTP_STATUS_CODE, exc.status)
+            if exc.status >= 500:
+                span.tag(ERROR, exc.reason or str(exc.status))
+            raise
+        except Exception as exc:
+            span.tag(HTTP_STATUS_CODE, 500)
+            error = exc
+            raise
+        except BaseException as exc:
+            # Cancelled (the client went away) or an interpreter exit: record why.
+            error = exc
+            raise
+        else:
+            status = response.status
+            span.tag(HTTP_STATUS_CODE, status)
+            if status >= 500:
+                span.tag(ERROR, str(status))
+            return response
+        finally:
+            _current_span.reset(token)
+            span.finish(exception=error)
+
+    return aiozipkin_middleware
+
+
+def setup(
+    app: web.Application,
+    tracer: Tracer,
+    *,
+    skip_routes: Container[AbstractRoute] | None = None,
+    tracer_key: web.AppKey[Tracer] | str = APP_AIOZIPKIN_KEY,
+    request_key: web.RequestKey[SpanAbc] | str = REQUEST_AIOZIPKIN_KEY,
+    skip: SkipPredicate | None = None,
+    join_spans: bool = False,
+) -> web.Application:
+    """Trace every request of `app` with `tracer`, and close the tracer on cleanup."""
+    app[tracer_key] = tracer
+    app.middlewares.append(
+        middleware_maker(
+            skip_routes=skip_routes,
+            tracer_key=tracer_key,
+            request_key=request_key,
+            skip=skip,
+            join_spans=join_spans,
+        )
+    )
+
+    async def close_tracer(_: web.Application) -> None:
+        await tracer.close()
+
+    app.on_cleanup.append(close_tracer)
+    return app
+
+
+def get_tracer(
+    app: web.Application, tracer_key: web.AppKey[Tracer] | str = APP_AIOZIPKIN_KEY
+) -> Tracer:
+    """The tracer that `setup` attached to `app`."""
+    tracer: Tracer = app[tracer_key]
+    return tracer
+
+
+def request_span(
+    request: web.Request, request_key: web.RequestKey[SpanAbc] | str = REQUEST_AIOZIPKIN_KEY
+) -> SpanAbc:
+    """The SERVER span the middleware made for `request`."""
+    span: SpanAbc = request[request_key]
+    return span
+
+
+def _explicit_parent(trace_request_ctx: Any) -> TraceContext | None:
+    if isinstance(trace_request_ctx, Mapping):
+        value = trace_request_ctx.get("span_context")
+    else:
+        value = getattr(trace_request_ctx, "span_context", None)
+    return value if isinstance(value, TraceContext) else None
+
+
+def _remote_from_url(url: Any) -> Endpoint:
+    host = url.host or ""
+    port = url.port
+    if ":" in host:
+        return Endpoint(None, None, host, port)
+    if host.replace(".", "").isdigit() and host.count(".") == 3:
+        return Endpoint(None, host, None, port)
+    return Endpoint(host, None, None, port)
+
+
+def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
+    """A client `TraceConfig`: one CLIENT span per request, and context headers injected.
+
+    The parent is `trace_request_ctx={"span_context": ctx}` when given, else the span
+    active in the calling task (e.g. the server request being handled). Requests that
+    carry `b3: 0` themselves (collector uploads) are left alone.
+    """
+    trace_config = aiohttp.TraceConfig()
+    formats = tracer.inject_formats
+
+    async def on_request_start(
+        session: aiohttp.ClientSession,
+        ctx: SimpleNamespace,
+        params: aiohttp.TraceRequestStartParams,
+    ) -> None:
+        headers = params.headers
+        if headers.get("b3") == "0":
+            return
+        parent = _explicit_parent(ctx.trace_request_ctx) or current_context()
+        if parent is None:
+            return
+        span = tracer.new_child(parent)
+        ctx.aiozipkin_span = span
+        inject(span.context, headers, formats)
+        if span.is_noop:
+            return
+        url = params.url
+        method = params.method
+        span.kind(CLIENT)
+        span.name(f"{method} {url.path}")
+        span.tag(HTTP_METHOD, method)
+        span.tag(HTTP_URL, str(url.with_user(None).with_password(None)))
+        span._set_remote(_remote_from_url(url))
+        span.start()
+
+    async def on_request_end(
+        session: aiohttp.ClientSession,
+        ctx: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        span: SpanAbc | None = getattr(ctx, "aiozipkin_span", None)
+        if span is None or span.is_noop:
+            return
+        status = params.response.status
+        span.tag(HTTP_STATUS_CODE, status)
+        if status >= 500:
+            span.tag(ERROR, str(status))
+        span.finish()
+
+    async def on_request_exception(
+        session: aiohttp.ClientSession,
+        ctx: SimpleNamespace,
+        params: aiohttp.TraceRequestExceptionParams,
+    ) -> None:
+        span: SpanAbc | None = getattr(ctx, "aiozipkin_span", None)
+        if span is None or span.is_noop:
+            return
+        span.finish(exception=params.exception)
+
+    trace_config.on_request_start.append(on_request_start)
+    trace_config.on_request_end.append(on_request_end)
+    trace_config.on_request_exception.append(on_request_exception)
+    trace_config.freeze()
+    return trace_config

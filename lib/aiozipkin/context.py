@@ -1,0 +1,130 @@
+"""Values that travel with a trace: the trace context and the endpoint of a service."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from typing import Any, NamedTuple
+
+__all__ = [
+    "Endpoint",
+    "TraceContext",
+    "create_endpoint",
+    "generate_random_64bit_string",
+    "generate_random_128bit_string",
+]
+
+# The module generator reseeds itself in a forked child, and is several times cheaper than
+# os.urandom; trace ids need uniqueness, not secrecy.
+_getrandbits = random.getrandbits
+
+
+def generate_random_64bit_string() -> str:
+    """Return a new, never all-zero, 64-bit id as 16 lower-case hex characters."""
+    value = _getrandbits(64)
+    while not value:
+        value = _getrandbits(64)
+    return f"{value:016x}"
+
+
+def generate_random_128bit_string() -> str:
+    """Return a new, never all-zero, 128-bit id as 32 lower-case hex characters."""
+    value = _getrandbits(128)
+    while not value:
+        value = _getrandbits(128)
+    return f"{value:032x}"
+
+
+class Endpoint(NamedTuple):
+    """A service as Zipkin sees it: its name and network address."""
+
+    serviceName: str | None
+    ipv4: str | None = None
+    ipv6: str | None = None
+    port: int | None = None
+
+    def asdict(self) -> dict[str, Any]:
+        """The endpoint in Zipkin v2 JSON shape, without empty fields."""
+        out: dict[str, Any] = {}
+        if self.serviceName:
+            out["serviceName"] = self.serviceName
+        if self.ipv4 is not None:
+            out["ipv4"] = self.ipv4
+        if self.ipv6 is not None:
+            out["ipv6"] = self.ipv6
+        if self.port is not None:
+            out["port"] = self.port
+        return out
+
+
+def create_endpoint(
+    service_name: str | None,
+    *,
+    ipv4: str | None = None,
+    ipv6: str | None = None,
+    port: int | None = None,
+) -> Endpoint:
+    """Build an `Endpoint`, validating the addresses and the port."""
+    if ipv4 is not None:
+        try:
+            ipaddress.IPv4Address(ipv4)
+        except ValueError as exc:
+            raise ValueError(f"ipv4 is not an IPv4 address: {ipv4!r}") from exc
+    if ipv6 is not None:
+        try:
+            ipaddress.IPv6Address(ipv6)
+        except ValueError as exc:
+            raise ValueError(f"ipv6 is not an IPv6 address: {ipv6!r}") from exc
+    if port is not None and not (0 <= port <= 65535):
+        raise ValueError(f"port out of range 0..65535: {port!r}")
+    return Endpoint(service_name, ipv4, ipv6, port)
+
+
+class TraceContext(NamedTuple):
+    """Immutable trace state that crosses process boundaries.
+
+    `sampled` is True (accept), False (deny) or None (deferred: the receiver decides).
+    `tracestate` is the W3C `tracestate` value, carried through unchanged.
+    """
+
+    trace_id: str
+    parent_id: str | None
+    span_id: str
+    sampled: bool | None
+    debug: bool
+    shared: bool
+    tracestate: str | None = None
+
+    def make_headers(self) -> dict[str, str]:
+        """B3 multiple headers for this context."""
+        headers = {"X-B3-TraceId": self.trace_id, "X-B3-SpanId": self.span_id}
+        if self.parent_id is not None:
+            headers["X-B3-ParentSpanId"] = self.parent_id
+        if self.debug:
+            headers["X-B3-Flags"] = "1"
+        elif self.sampled is not None:
+            headers["X-B3-Sampled"] = "1" if self.sampled else "0"
+        return headers
+
+    def make_single_header(self, *, include_parent: bool = True) -> dict[str, str]:
+        """The B3 single header (`b3`) for this context."""
+        return {"b3": self.single_header_value(include_parent=include_parent)}
+
+    def single_header_value(self, *, include_parent: bool = True) -> str:
+        """The value of the `b3` header; without the parent id for messaging."""
+        value = f"{self.trace_id}-{self.span_id}"
+        if self.debug:
+            value += "-d"
+        elif self.sampled is not None:
+            value += "-1" if self.sampled else "-0"
+        else:
+            # A parent id can only follow a sampling field; a deferred decision has none.
+            return value
+        if include_parent and self.parent_id is not None:
+            value += f"-{self.parent_id}"
+        return value
+
+    def make_traceparent(self) -> str:
+        """The W3C `traceparent` value; a 64-bit trace id is left-padded to 128 bits."""
+        flags = "01" if (self.sampled or self.debug) else "00"
+        return f"00-{self.trace_id.rjust(32, '0')}-{self.span_id}-{flags}"

@@ -1,0 +1,248 @@
+"""Spans: the timed operations of a trace. Unsampled spans are cheap no-op objects."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import time
+from contextvars import Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .constants import ERROR
+from .context import Endpoint, TraceContext, create_endpoint
+from .current import _current_span
+from .limits import TRUNCATED_TAG
+from .record import Record
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+__all__ = ["NoopSpan", "Span", "SpanAbc"]
+
+
+def _ts_us(ts: float | None) -> int:
+    return time.time_ns() // 1000 if ts is None else int(ts * 1_000_000)
+
+
+class SpanAbc(abc.ABC):
+    """One timed operation. Methods return the span so calls can be chained."""
+
+    __slots__ = ("_context", "_token", "_tracer")
+
+    def __init__(self, tracer: Tracer, context: TraceContext) -> None:
+        self._tracer = tracer
+        self._context = context
+        self._token: Token[SpanAbc | None] | None = None
+
+    @property
+    def tracer(self) -> Tracer:
+        """The tracer that made this span."""
+        return self._tracer
+
+    @property
+    def context(self) -> TraceContext:
+        """The span's trace context, to propagate or to parent children on."""
+        return self._context
+
+    @property
+    @abc.abstractmethod
+    def is_noop(self) -> bool:
+        """True when the span is not sampled and records nothing."""
+
+    @abc.abstractmethod
+    def start(self, ts: float | None = None) -> SpanAbc:
+        """Start the span, now or at `ts` (seconds since the epoch)."""
+
+    @abc.abstractmethod
+    def finish(self, ts: float | None = None, exception: BaseException | None = None) -> SpanAbc:
+        """Finish and report the span once; an `exception` sets the `error` tag."""
+
+    @abc.abstractmethod
+    def remote_endpoint(
+        self,
+        service_name: str | None,
+        *,
+        ipv4: str | None = None,
+        ipv6: str | None = None,
+        port: int | None = None,
+    ) -> SpanAbc:
+        """Set the other side of the operation."""
+
+    @abc.abstractmethod
+    def tag(self, key: str, value: Any) -> SpanAbc:
+        """Set a tag; the value is stored as a string."""
+
+    @abc.abstractmethod
+    def annotate(self, value: str, ts: float | None = None) -> SpanAbc:
+        """Add a timestamped event."""
+
+    @abc.abstractmethod
+    def kind(self, span_kind: str) -> SpanAbc:
+        """Set the kind: CLIENT, SERVER, PRODUCER or CONSUMER."""
+
+    @abc.abstractmethod
+    def name(self, span_name: str) -> SpanAbc:
+        """Set the operation name."""
+
+    def _set_remote(self, endpoint: Endpoint) -> None:  # noqa: B027  (no-op unless recording)
+        """Set an already validated remote endpoint (integrations' fast path)."""
+
+    def new_child(self, name: str | None = None, kind: str | None = None) -> SpanAbc:
+        """A child span of this one."""
+        span = self._tracer.new_child(self._context)
+        if name is not None:
+            span.name(name)
+        if kind is not None:
+            span.kind(kind)
+        return span
+
+    def __enter__(self) -> SpanAbc:
+        self.start()
+        self._token = _current_span.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        token = self._token
+        if token is not None:
+            self._token = None
+            # Exited in another context than it was entered in: leave that context alone.
+            with contextlib.suppress(ValueError):
+                _current_span.reset(token)
+        self.finish(exception=exc_value)
+
+
+class NoopSpan(SpanAbc):
+    """An unsampled span: keeps its context for propagation, records nothing."""
+
+    __slots__ = ()
+
+    @property
+    def is_noop(self) -> bool:
+        return True
+
+    def start(self, ts: float | None = None) -> SpanAbc:
+        return self
+
+    def finish(self, ts: float | None = None, exception: BaseException | None = None) -> SpanAbc:
+        return self
+
+    def remote_endpoint(
+        self,
+        service_name: str | None,
+        *,
+        ipv4: str | None = None,
+        ipv6: str | None = None,
+        port: int | None = None,
+    ) -> SpanAbc:
+        return self
+
+    def tag(self, key: str, value: Any) -> SpanAbc:
+        return self
+
+    def annotate(self, value: str, ts: float | None = None) -> SpanAbc:
+        return self
+
+    def kind(self, span_kind: str) -> SpanAbc:
+        return self
+
+    def name(self, span_name: str) -> SpanAbc:
+        return self
+
+
+class Span(SpanAbc):
+    """A sampled span, reported to the tracer's transport when finished."""
+
+    __slots__ = ("_finished", "_record", "_truncated")
+
+    def __init__(self, tracer: Tracer, context: TraceContext, local_endpoint: Endpoint) -> None:
+        super().__init__(tracer, context)
+        self._record = Record(context, local_endpoint)
+        self._finished = False
+        self._truncated = 0
+
+    @property
+    def is_noop(self) -> bool:
+        return False
+
+    def start(self, ts: float | None = None) -> SpanAbc:
+        self._record.timestamp = _ts_us(ts)
+        return self
+
+    def finish(self, ts: float | None = None, exception: BaseException | None = None) -> SpanAbc:
+        if self._finished:
+            return self
+        self._finished = True
+        record = self._record
+        if exception is not None and not isinstance(exception, self._tracer._ignored_exceptions):
+            self.tag(ERROR, str(exception) or type(exception).__name__)
+        if record.timestamp is not None:
+            end = _ts_us(ts)
+            record.duration = max(end - record.timestamp, 1)
+        if self._truncated:
+            tags = record.tags
+            if tags is None:
+                tags = record.tags = {}
+            tags[TRUNCATED_TAG] = str(self._truncated)
+        self._tracer._report(record)
+        return self
+
+    def remote_endpoint(
+        self,
+        service_name: str | None,
+        *,
+        ipv4: str | None = None,
+        ipv6: str | None = None,
+        port: int | None = None,
+    ) -> SpanAbc:
+        endpoint = create_endpoint(service_name, ipv4=ipv4, ipv6=ipv6, port=port)
+        self._record.remote_endpoint = endpoint
+        return self
+
+    def _set_remote(self, endpoint: Endpoint) -> None:
+        self._record.remote_endpoint = endpoint
+
+    def tag(self, key: str, value: Any) -> SpanAbc:
+        record = self._record
+        tags = record.tags
+        if tags is None:
+            tags = record.tags = {}
+        limits = self._tracer._limits
+        if key not in tags and len(tags) >= limits.max_tags:
+            self._truncated += 1
+            return self
+        text = value if type(value) is str else str(value)
+        if len(text) > limits.max_tag_value_length:
+            text = text[: limits.max_tag_value_length]
+            self._truncated += 1
+        tags[key] = text
+        return self
+
+    def annotate(self, value: str, ts: float | None = None) -> SpanAbc:
+        record = self._record
+        annotations = record.annotations
+        if annotations is None:
+            annotations = record.annotations = []
+        limits = self._tracer._limits
+        if len(annotations) >= limits.max_annotations:
+            self._truncated += 1
+            return self
+        text = value if type(value) is str else str(value)
+        if len(text) > limits.max_annotation_length:
+            text = text[: limits.max_annotation_length]
+            self._truncated += 1
+        annotations.append((_ts_us(ts), text))
+        return self
+
+    def kind(self, span_kind: str) -> SpanAbc:
+        self._record.kind = span_kind
+        return self
+
+    def name(self, span_name: str) -> SpanAbc:
+        self._record.name = span_name
+        return self

@@ -1,0 +1,239 @@
+"""The tracer: makes spans, decides sampling and hands finished spans to the transport."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterable, Sequence
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from .context import (
+    Endpoint,
+    TraceContext,
+    generate_random_64bit_string,
+    generate_random_128bit_string,
+)
+from .limits import SpanLimits
+from .propagation import B3_MULTI, DEFAULT_INJECT_FORMATS, FORMATS, validate_formats
+from .record import Record
+from .sampler import Sampler, SamplerABC
+from .span import NoopSpan, Span, SpanAbc
+from .transport import MultiTransport, StubTransport, Transport, TransportABC
+
+__all__ = ["Tracer", "create", "create_custom"]
+
+logger = logging.getLogger("aiozipkin")
+
+_ExcTypes = tuple[type[BaseException], ...]
+
+
+class Tracer:
+    """Creates spans and reports the sampled ones through its transport."""
+
+    def __init__(
+        self,
+        transport: TransportABC,
+        sampler: SamplerABC,
+        local_endpoint: Endpoint,
+        ignored_exceptions: Iterable[type[BaseException]] | None = None,
+        *,
+        limits: SpanLimits | None = None,
+        inject_formats: Iterable[str] = DEFAULT_INJECT_FORMATS,
+        extract_prefer: str = B3_MULTI,
+        trace_id_128bit: bool = True,
+    ) -> None:
+        self._transport = transport
+        self._sampler = sampler
+        self._local_endpoint = local_endpoint
+        self._ignored_exceptions: _ExcTypes = tuple(ignored_exceptions or ())
+        self._limits = limits or SpanLimits()
+        self._inject_formats = validate_formats(inject_formats)
+        if extract_prefer not in FORMATS:
+            raise ValueError(f"extract_prefer must be one of {FORMATS}, got {extract_prefer!r}")
+        self._extract_prefer = extract_prefer
+        self._new_trace_id = (
+            generate_random_128bit_string if trace_id_128bit else generate_random_64bit_string
+        )
+        self._report_errors = 0
+        self._closed = False
+
+    @property
+    def local_endpoint(self) -> Endpoint:
+        """The endpoint every span of this tracer is reported from."""
+        return self._local_endpoint
+
+    @property
+    def inject_formats(self) -> tuple[str, ...]:
+        """Propagation formats written into outgoing requests and messages."""
+        return self._inject_formats
+
+    @property
+    def extract_prefer(self) -> str:
+        """Format read first when a request carries several."""
+        return self._extract_prefer
+
+    @property
+    def transport(self) -> TransportABC:
+        """Where finished spans go."""
+        return self._transport
+
+    def new_trace(self, sampled: bool | None = None, debug: bool = False) -> SpanAbc:
+        """Start a new trace; `sampled=None` lets the sampler decide."""
+        trace_id = self._new_trace_id()
+        if debug:
+            sampled = True
+        elif sampled is None:
+            sampled = self._sampler.is_sampled(trace_id)
+        context = TraceContext(
+            trace_id, None, generate_random_64bit_string(), sampled, debug, False
+        )
+        return self.to_span(context)
+
+    def join_span(self, context: TraceContext) -> SpanAbc:
+        """The server half of a span whose client half sent `context` (reported as shared)."""
+        sampled = context.sampled
+        if sampled is None:
+            sampled = self._sampler.is_sampled(context.trace_id)
+        return self.to_span(context._replace(sampled=sampled, shared=True))
+
+    def new_child(self, context: TraceContext) -> SpanAbc:
+        """A child span of `context`, inheriting its sampling decision."""
+        sampled = context.sampled
+        if context.debug:
+            sampled = True
+        elif sampled is None:
+            sampled = self._sampler.is_sampled(context.trace_id)
+        child = TraceContext(
+            context.trace_id,
+            context.span_id,
+            generate_random_64bit_string(),
+            sampled,
+            context.debug,
+            False,
+            context.tracestate,
+        )
+        return self.to_span(child)
+
+    def to_span(self, context: TraceContext) -> SpanAbc:
+        """A span with exactly this context: recording when sampled, a no-op otherwise."""
+        if context.sampled or context.debug:
+            return Span(self, context, self._local_endpoint)
+        return NoopSpan(self, context)
+
+    def _report(self, record: Record) -> None:
+        try:
+            self._transport.send(record)
+        except Exception:
+            # Tracing never breaks the application: count, log once in a while, go on.
+            self._report_errors += 1
+            if self._report_errors == 1 or self._report_errors % 1000 == 0:
+                logger.exception("aiozipkin: transport.send failed (%d times)", self._report_errors)
+
+    def stats(self) -> dict[str, int]:
+        """Counters of the transport (spans queued, sent, dropped by cause, ...)."""
+        stats = dict(self._transport.stats())
+        stats["report_errors"] = self._report_errors
+        return stats
+
+    async def close(self) -> None:
+        """Flush and close the transport; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._transport.close()
+
+    async def __aenter__(self) -> Tracer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class _TracerCreation:
+    """What `create` returns: await it for the tracer, or use it with `async with`."""
+
+    __slots__ = ("_tracer",)
+
+    def __init__(self, tracer: Tracer) -> None:
+        self._tracer = tracer
+
+    async def _get(self) -> Tracer:
+        return self._tracer
+
+    def __await__(self) -> Generator[Any, None, Tracer]:
+        return self._get().__await__()
+
+    async def __aenter__(self) -> Tracer:
+        return self._tracer
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._tracer.close()
+
+
+def create(
+    zipkin_address: str | Sequence[str],
+    local_endpoint: Endpoint,
+    *,
+    sample_rate: float = 0.01,
+    send_interval: float = 5,
+    ignored_exceptions: Iterable[type[BaseException]] | None = None,
+    send_timeout: aiohttp.ClientTimeout | None = None,
+    limits: SpanLimits | None = None,
+    inject_formats: Iterable[str] = DEFAULT_INJECT_FORMATS,
+    extract_prefer: str = B3_MULTI,
+) -> _TracerCreation:
+    """A tracer reporting to one Zipkin address, or to each address of a list."""
+    addresses = [zipkin_address] if isinstance(zipkin_address, str) else list(zipkin_address)
+    if not addresses:
+        raise ValueError("zipkin_address: at least one collector address is needed")
+    sampler = Sampler(sample_rate=sample_rate)
+    transports: list[TransportABC] = [
+        Transport(address, send_interval=send_interval, send_timeout=send_timeout)
+        for address in addresses
+    ]
+    transport = transports[0] if len(transports) == 1 else MultiTransport(transports)
+    tracer = Tracer(
+        transport,
+        sampler,
+        local_endpoint,
+        ignored_exceptions,
+        limits=limits,
+        inject_formats=inject_formats,
+        extract_prefer=extract_prefer,
+    )
+    return _TracerCreation(tracer)
+
+
+def create_custom(
+    local_endpoint: Endpoint,
+    transport: TransportABC | None = None,
+    sampler: SamplerABC | None = None,
+    ignored_exceptions: Iterable[type[BaseException]] | None = None,
+    *,
+    limits: SpanLimits | None = None,
+    inject_formats: Iterable[str] = DEFAULT_INJECT_FORMATS,
+    extract_prefer: str = B3_MULTI,
+) -> _TracerCreation:
+    """A tracer with your own transport and sampler (defaults: in memory, sample everything)."""
+    tracer = Tracer(
+        transport if transport is not None else StubTransport(),
+        sampler if sampler is not None else Sampler(sample_rate=1.0),
+        local_endpoint,
+        ignored_exceptions,
+        limits=limits,
+        inject_formats=inject_formats,
+        extract_prefer=extract_prefer,
+    )
+    return _TracerCreation(tracer)
