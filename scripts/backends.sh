@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Fetches the Zipkin server jar and builds the Jaeger v2 binary into .cache/ (git-ignored).
+#
+# Idempotent: the jar is kept once downloaded, and Jaeger is rebuilt only when
+# backends/jaeger/go.mod or go.sum is newer than .cache/bin/jaeger.
+# Needs java + mvn (Zipkin) and go (Jaeger); a missing tool is an error, never a skip.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# shellcheck source=../backends/versions.env
+source backends/versions.env
+
+zipkin_jar=".cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
+jaeger_bin=".cache/bin/jaeger"
+
+die() {
+  echo "backends: $*" >&2
+  exit 1
+}
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed; $2"
+}
+
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+start_all=$(now)
+
+start=$(now)
+if [[ -s "$zipkin_jar" ]]; then
+  echo "backends: zipkin-server ${ZIPKIN_VERSION} already in $zipkin_jar"
+else
+  need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)"
+  need mvn "install Maven (Debian: apt-get install maven)"
+  echo "backends: fetching io.zipkin:zipkin-server:${ZIPKIN_VERSION} (exec jar) from Maven Central"
+  # Download next to the target and rename, so an interrupted fetch never looks complete.
+  tmp_dir=$(mktemp -d .cache/zipkin-fetch.XXXXXX)
+  trap 'rm -rf "$tmp_dir"' EXIT
+  mvn -q -B dependency:copy \
+    "-Dartifact=io.zipkin:zipkin-server:${ZIPKIN_VERSION}:jar:exec" \
+    "-DoutputDirectory=$tmp_dir" ||
+    die "mvn could not fetch io.zipkin:zipkin-server:${ZIPKIN_VERSION}"
+  mkdir -p "$(dirname "$zipkin_jar")"
+  mv "$tmp_dir/$(basename "$zipkin_jar")" "$zipkin_jar"
+  rm -rf "$tmp_dir"
+  trap - EXIT
+fi
+echo "backends: zipkin ready ($(took "$start"))"
+
+start=$(now)
+fresh=1
+for input in backends/jaeger/go.mod backends/jaeger/go.sum backends/versions.env; do
+  [[ -x "$jaeger_bin" && "$jaeger_bin" -nt "$input" ]] || fresh=0
+done
+if ((fresh)); then
+  echo "backends: jaeger already built in $jaeger_bin"
+else
+  need go "install Go 1.24+ (https://go.dev/doc/install; Debian's golang package is too old)"
+  echo "backends: building jaeger ${JAEGER_VERSION} (github.com/jaegertracing/jaeger/cmd/jaeger, pinned in backends/jaeger/go.mod)"
+  echo "backends: a cold build takes several minutes (later builds reuse Go's build cache)"
+  mkdir -p .cache/bin
+  # Build to a temporary name and rename: a killed build leaves no half-written binary.
+  version_pkg=github.com/jaegertracing/jaeger/internal/version
+  ldflags="-X $version_pkg.latestVersion=$JAEGER_VERSION -X $version_pkg.commitSHA=$JAEGER_COMMIT"
+  (cd backends/jaeger &&
+    go build -trimpath -ldflags "$ldflags" -o "$root/$jaeger_bin.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) ||
+    die "go build of jaeger failed"
+  mv "$jaeger_bin.tmp" "$jaeger_bin"
+fi
+echo "backends: jaeger ready ($(took "$start"))"
+
+need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless); Zipkin runs on it"
+echo "backends: all ready in $(took "$start_all")"
