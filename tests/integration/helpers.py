@@ -1,0 +1,147 @@
+"""What the integration tests share: a recording transport, polling, and the servers' query APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import aiohttp
+import aiozipkin as az
+
+__all__ = [
+    "JsonSpan",
+    "RecordingTracerFactory",
+    "RecordingTransport",
+    "as_zipkin_stores",
+    "eventually",
+    "get_json",
+    "jaeger_trace",
+    "unique_service",
+    "zipkin_trace",
+]
+
+T = TypeVar("T")
+JsonSpan = dict[str, Any]
+
+
+class RecordingTracerFactory(Protocol):
+    """The `recording_tracer` fixture: a tracer for `service` reporting to `spans_urls`."""
+
+    async def __call__(
+        self, service: str, *spans_urls: str, port: int = 8080
+    ) -> tuple[az.Tracer, RecordingTransport]: ...
+
+
+class RecordingTransport(az.TransportABC):
+    """Keeps the Zipkin JSON of every span and forwards the span to real transports."""
+
+    def __init__(self, *forward_to: az.TransportABC) -> None:
+        self.forward_to = forward_to
+        self.sent: list[JsonSpan] = []
+
+    def send(self, record: az.Record) -> None:
+        self.sent.append(record.asdict())
+        for transport in self.forward_to:
+            transport.send(record)
+
+    async def close(self) -> None:
+        for transport in self.forward_to:
+            await transport.close()
+
+    def stats(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for transport in self.forward_to:
+            for key, value in transport.stats().items():
+                total[key] = total.get(key, 0) + value
+        return total
+
+
+def unique_service(prefix: str) -> str:
+    """A service name no other test uses (lower case: Zipkin lower-cases names)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    what: str,
+    timeout: float = 20.0,
+    interval: float = 0.1,
+) -> T:
+    """Call `probe` until it returns something other than None; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen within {timeout:.0f} s")
+        await asyncio.sleep(interval)
+
+
+async def get_json(session: aiohttp.ClientSession, url: str, **params: str) -> Any:
+    """GET `url` and return its JSON body; any status but 200 fails the test."""
+    async with session.get(url, params=params) as resp:
+        body = await resp.text()
+        assert resp.status == 200, f"GET {resp.url} -> {resp.status}: {body[:500]}"
+        return await resp.json(content_type=None)
+
+
+async def zipkin_trace(
+    session: aiohttp.ClientSession, zipkin_url: str, trace_id: str, count: int
+) -> list[JsonSpan]:
+    """Wait until Zipkin's /api/v2/trace/{trace_id} holds `count` spans, and return them."""
+
+    async def probe() -> list[JsonSpan] | None:
+        async with session.get(f"{zipkin_url}/api/v2/trace/{trace_id}") as resp:
+            if resp.status == 404:
+                return None
+            assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
+            spans: list[JsonSpan] = await resp.json()
+        assert len(spans) <= count, f"more spans than sent in trace {trace_id}: {spans}"
+        return spans if len(spans) == count else None
+
+    return await eventually(probe, what=f"{count} spans of trace {trace_id} in Zipkin")
+
+
+async def jaeger_trace(
+    session: aiohttp.ClientSession, query_url: str, trace_id: str, count: int
+) -> dict[str, Any]:
+    """Wait until Jaeger's /api/traces/{trace_id} holds `count` spans; return that trace."""
+
+    async def probe() -> dict[str, Any] | None:
+        async with session.get(f"{query_url}/api/traces/{trace_id}") as resp:
+            if resp.status == 404:
+                return None
+            assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
+            body = await resp.json()
+        traces: list[dict[str, Any]] = body["data"]
+        assert len(traces) == 1, f"one trace expected for {trace_id}: {body}"
+        trace = traces[0]
+        assert len(trace["spans"]) <= count, f"more spans than sent: {trace}"
+        return trace if len(trace["spans"]) == count else None
+
+    return await eventually(probe, what=f"{count} spans of trace {trace_id} in Jaeger")
+
+
+def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
+    """The spans as Zipkin returns them: names lower-cased, annotations in time order.
+
+    Zipkin's span model lower-cases span and service names and sorts annotations; nothing
+    else may differ between what was sent and what Zipkin returns.
+    """
+    out = []
+    for span in spans:
+        span = dict(span)
+        if "name" in span:
+            span["name"] = span["name"].lower()
+        for key in ("localEndpoint", "remoteEndpoint"):
+            if key in span and "serviceName" in span[key]:
+                span[key] = {**span[key], "serviceName": span[key]["serviceName"].lower()}
+        if "annotations" in span:
+            span["annotations"] = sorted(span["annotations"], key=lambda a: a["timestamp"])
+        out.append(span)
+    return out

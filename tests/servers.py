@@ -1,0 +1,305 @@
+"""Start the real Zipkin and Jaeger for tests, through scripts/run-zipkin.sh and run-jaeger.sh.
+
+Each server runs in its own process group with its output in a log file; `ServerProcess.stop`
+ends the whole group. A server that cannot start raises `ServerError` with the tail of its log.
+Start servers from the main thread: on Linux they are also told to die with the process that
+started them (so a SIGKILLed test run leaves no orphans), and that signal follows the thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+__all__ = [
+    "ROOT",
+    "JaegerServer",
+    "ServerError",
+    "ServerProcess",
+    "ZipkinServer",
+    "external_jaeger",
+    "external_zipkin",
+    "free_ports",
+    "log_tail",
+    "start_jaeger",
+    "start_zipkin",
+    "wait_healthy",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+_SCRIPTS = ROOT / "scripts"
+_SPANS_PATH = "/api/v2/spans"
+_LOCALHOST = "127.0.0.1"
+
+
+class ServerError(RuntimeError):
+    """A server could not be started or did not become healthy."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZipkinServer:
+    """A running Zipkin: `url` is the base URL (API under /api/v2), `spans_url` takes POSTs."""
+
+    url: str
+    spans_url: str
+    log_path: Path | None = None
+
+    @classmethod
+    def at(cls, url: str, log_path: Path | None = None) -> ZipkinServer:
+        base = url.rstrip("/")
+        return cls(url=base, spans_url=base + _SPANS_PATH, log_path=log_path)
+
+
+@dataclass(frozen=True, slots=True)
+class JaegerServer:
+    """A running Jaeger: `query_url` serves /api/traces, `spans_url` is its Zipkin receiver."""
+
+    query_url: str
+    spans_url: str
+    log_path: Path | None = None
+
+
+def log_tail(path: Path, lines: int = 60) -> str:
+    """Return the last `lines` lines of a log file ("" when it does not exist)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def free_ports(count: int) -> list[int]:
+    """Return `count` distinct TCP ports that are free on 127.0.0.1 right now."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind((_LOCALHOST, 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
+
+
+_live: set[ServerProcess] = set()
+
+
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec; PR_SET_PDEATHSIG survives the exec of the
+    # run script and its own `exec` of the server.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # 1 == PR_SET_PDEATHSIG
+
+
+class ServerProcess:
+    """One server started from a run script, in its own process group, output to `log_path`."""
+
+    def __init__(self, name: str, script: Path, env: Mapping[str, str], log_path: Path) -> None:
+        self.name = name
+        self.script = script
+        self.env = dict(env)
+        self.log_path = log_path
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self._popen is not None:
+            raise RuntimeError(f"{self.name} was already started")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        on_linux_main_thread = (
+            sys.platform == "linux" and threading.current_thread() is threading.main_thread()
+        )
+        with self.log_path.open("wb") as log:
+            self._popen = subprocess.Popen(
+                ["bash", str(self.script)],
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if on_linux_main_thread else None,
+            )
+        _live.add(self)
+
+    @property
+    def returncode(self) -> int | None:
+        """None while running, the exit status once it has ended."""
+        if self._popen is None:
+            raise RuntimeError(f"{self.name} was never started")
+        return self._popen.poll()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the process group: SIGTERM, then SIGKILL after `timeout` seconds."""
+        popen = self._popen
+        if popen is None:
+            return
+        _live.discard(self)
+        self._signal_group(signal.SIGTERM)
+        try:
+            popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+            popen.wait()
+        # Anything the server forked into its group goes too.
+        self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self._popen is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._popen.pid, sig)
+
+    def tail(self, lines: int = 60) -> str:
+        return log_tail(self.log_path, lines)
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for process in list(_live):
+        process.stop(timeout=5.0)
+
+
+def _http_ok(url: str, timeout: float) -> str | None:
+    """GET `url`; None when it answers 2xx, otherwise a short reason."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}"
+    except (OSError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def wait_healthy(
+    urls: list[str],
+    *,
+    timeout: float,
+    process: ServerProcess | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Poll each URL in turn until it answers 2xx; raise ServerError at the deadline.
+
+    With `process`, fail as soon as it exits, quoting its log.
+    """
+    deadline = clock() + timeout
+    for url in urls:
+        while (reason := _http_ok(url, timeout=2.0)) is not None:
+            if process is not None and process.returncode is not None:
+                raise ServerError(
+                    f"{process.name} exited with status {process.returncode} before "
+                    f"{url} answered ({reason}); log {process.log_path}:\n{process.tail()}"
+                )
+            if clock() > deadline:
+                where = f"; log {process.log_path}:\n{process.tail()}" if process else ""
+                raise ServerError(
+                    f"{url} did not answer 2xx within {timeout:.0f} s (last: {reason}){where}"
+                )
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def _stopped_on_error(process: ServerProcess) -> Iterator[None]:
+    # Also on KeyboardInterrupt while waiting: never leave a half-started server behind.
+    try:
+        yield
+    except BaseException:
+        process.stop()
+        raise
+
+
+def start_zipkin(
+    log_dir: Path, *, port: int | None = None, timeout: float = 120.0
+) -> tuple[ServerProcess, ZipkinServer]:
+    """Start Zipkin (in-memory) on `port` (a free one by default) and wait for /health."""
+    port = port if port is not None else free_ports(1)[0]
+    process = ServerProcess(
+        "zipkin",
+        _SCRIPTS / "run-zipkin.sh",
+        {"ZIPKIN_PORT": str(port)},
+        log_dir / f"zipkin-{port}.log",
+    )
+    server = ZipkinServer.at(f"http://{_LOCALHOST}:{port}", log_path=process.log_path)
+    process.start()
+    with _stopped_on_error(process):
+        wait_healthy([server.url + "/health"], timeout=timeout, process=process)
+    return process, server
+
+
+def start_jaeger(log_dir: Path, *, timeout: float = 60.0) -> tuple[ServerProcess, JaegerServer]:
+    """Start Jaeger on free ports and wait for its health endpoint and query API."""
+    zipkin_port, query_port, grpc_port, health_port = free_ports(4)
+    process = ServerProcess(
+        "jaeger",
+        _SCRIPTS / "run-jaeger.sh",
+        {
+            "JAEGER_ZIPKIN_PORT": str(zipkin_port),
+            "JAEGER_QUERY_PORT": str(query_port),
+            "JAEGER_QUERY_GRPC_PORT": str(grpc_port),
+            "JAEGER_HEALTH_PORT": str(health_port),
+            "JAEGER_LISTEN_HOST": _LOCALHOST,
+        },
+        log_dir / f"jaeger-{query_port}.log",
+    )
+    server = JaegerServer(
+        query_url=f"http://{_LOCALHOST}:{query_port}",
+        spans_url=f"http://{_LOCALHOST}:{zipkin_port}{_SPANS_PATH}",
+        log_path=process.log_path,
+    )
+    process.start()
+    with _stopped_on_error(process):
+        wait_healthy(
+            [f"http://{_LOCALHOST}:{health_port}/status", server.query_url + "/api/services"],
+            timeout=timeout,
+            process=process,
+        )
+    return process, server
+
+
+def external_zipkin(url: str, *, timeout: float = 30.0) -> ZipkinServer:
+    """Use a Zipkin that is already running at base `url` (e.g. $ZIPKIN_URL)."""
+    server = ZipkinServer.at(url)
+    try:
+        wait_healthy([server.url + "/health"], timeout=timeout)
+    except ServerError as exc:
+        raise ServerError(f"ZIPKIN_URL={url} is set but that Zipkin is not healthy: {exc}") from exc
+    return server
+
+
+def external_jaeger(query_url: str, zipkin_url: str, *, timeout: float = 30.0) -> JaegerServer:
+    """Use a Jaeger already running: query API at `query_url`, Zipkin receiver at `zipkin_url`.
+
+    `zipkin_url` may be the receiver's base URL or its full /api/v2/spans URL.
+    """
+    spans_url = zipkin_url.rstrip("/")
+    if not spans_url.endswith(_SPANS_PATH):
+        spans_url += _SPANS_PATH
+    server = JaegerServer(query_url=query_url.rstrip("/"), spans_url=spans_url)
+    try:
+        wait_healthy([server.query_url + "/api/services"], timeout=timeout)
+    except ServerError as exc:
+        raise ServerError(f"JAEGER_URL={query_url} is set but Jaeger is not up: {exc}") from exc
+    return server
