@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -94,6 +95,7 @@ def middleware_maker(
     by default it reports a child of the caller's span.
     """
     skipped = skip_routes or ()
+    string_key = isinstance(request_key, str)
 
     @web.middleware
     async def aiozipkin_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
@@ -110,7 +112,14 @@ def middleware_maker(
             span = tracer.join_span(parent)
         else:
             span = tracer.new_child(parent)
-        request[request_key] = span
+        if string_key:
+            # The user chose a plain string key; aiohttp's advice about it is theirs to act
+            # on, not a warning to repeat on every request.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", web.NotAppKeyWarning)
+                request[request_key] = span
+        else:
+            request[request_key] = span
         token = _current_span.set(span)
         if span.is_noop:
             try:

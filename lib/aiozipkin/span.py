@@ -28,7 +28,7 @@ def _ts_us(ts: float | None) -> int:
 class SpanAbc(abc.ABC):
     """One timed operation. Methods return the span so calls can be chained."""
 
-    __slots__ = ("_context", "_token", "_tracer")
+    __slots__ = ("__weakref__", "_context", "_token", "_tracer")
 
     def __init__(self, tracer: Tracer, context: TraceContext) -> None:
         self._tracer = tracer

@@ -1,0 +1,240 @@
+"""The server middleware through a real aiohttp app and client."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+from aiohttp import web
+from pytest_aiohttp import AiohttpClient
+
+import aiozipkin as az
+
+ENDPOINT = az.create_endpoint("server", ipv4="127.0.0.1", port=8080)
+TRACE = "463ac35c9f6413ad48485a3953bb6124"
+SPAN = "a2fb4a1d1a96d312"
+SEEN: web.AppKey[list[az.TraceContext | None]] = web.AppKey("seen", list)
+
+
+async def book(request: web.Request) -> web.Response:
+    request.app[SEEN].append(az.current_context())
+    return web.json_response({"id": request.match_info["id"]})
+
+
+async def fail(request: web.Request) -> web.Response:
+    raise RuntimeError("database down")
+
+
+async def teapot(request: web.Request) -> web.Response:
+    raise web.HTTPNotFound(text="no such book")
+
+
+async def bad_gateway(request: web.Request) -> web.Response:
+    return web.Response(status=502)
+
+
+async def redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/books/1")
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def make_app(sample_rate: float = 1.0, **kwargs: Any) -> tuple[web.Application, az.Tracer]:
+    app = web.Application()
+    app[SEEN] = []
+    app.router.add_get("/books/{id}", book)
+    app.router.add_get("/fail", fail)
+    app.router.add_get("/missing", teapot)
+    app.router.add_get("/bad", bad_gateway)
+    app.router.add_get("/redirect", redirect)
+    health_route = app.router.add_get("/health", health)
+    tracer = await az.create_custom(ENDPOINT, sampler=az.Sampler(sample_rate=sample_rate))
+    az.setup(app, tracer, skip_routes=[health_route], **kwargs)
+    return app, tracer
+
+
+def records(tracer: az.Tracer) -> list[dict[str, Any]]:
+    transport = tracer.transport
+    assert isinstance(transport, az.StubTransport)
+    return [r.asdict() for r in transport.records]
+
+
+async def test_server_span_named_by_route_template(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    resp = await client.get("/books/42?x=1")
+    assert resp.status == 200
+    (span,) = records(tracer)
+    assert span["name"] == "GET /books/{id}"
+    assert span["kind"] == "SERVER"
+    assert span["tags"] == {
+        "http.method": "GET",
+        "http.path": "/books/42",
+        "http.route": "/books/{id}",
+        "http.status_code": "200",
+    }
+    assert span["remoteEndpoint"]["ipv4"] == "127.0.0.1"
+    assert isinstance(span["remoteEndpoint"]["port"], int)
+    assert "parentId" not in span
+
+
+async def test_incoming_b3_context_is_continued(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    headers = {"X-B3-TraceId": TRACE, "X-B3-SpanId": SPAN, "X-B3-Sampled": "1"}
+    await client.get("/books/1", headers=headers)
+    (span,) = records(tracer)
+    assert span["traceId"] == TRACE
+    assert span["parentId"] == SPAN
+    assert span["id"] != SPAN
+    (seen,) = app[SEEN]
+    assert seen is not None
+    assert seen.span_id == span["id"]
+
+
+async def test_join_spans_reports_shared(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app(join_spans=True)
+    client = await aiohttp_client(app)
+    await client.get("/books/1", headers={"b3": f"{TRACE}-{SPAN}-1"})
+    (span,) = records(tracer)
+    assert (span["id"], span["shared"]) == (SPAN, True)
+
+
+async def test_propagated_deny_is_honoured(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app(sample_rate=1.0)
+    client = await aiohttp_client(app)
+    await client.get("/books/1", headers={"X-B3-Sampled": "0"})
+    await client.get("/books/1", headers={"b3": "0"})
+    await client.get("/books/1", headers={"b3": f"{TRACE}-{SPAN}-0"})
+    assert records(tracer) == []
+    assert [c.sampled if c else None for c in app[SEEN]] == [False, False, False]
+
+
+async def test_sampling_only_accept_and_debug(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app(sample_rate=0.0)
+    client = await aiohttp_client(app)
+    await client.get("/books/1", headers={"b3": "1"})
+    await client.get("/books/1", headers={"X-B3-Flags": "1"})
+    spans = records(tracer)
+    assert len(spans) == 2
+    assert spans[1]["debug"] is True
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-B3-TraceId": "xyz", "X-B3-SpanId": SPAN}, id="bad-trace-id"),
+        pytest.param({"b3": "garbage-in"}, id="bad-single"),
+        pytest.param({"traceparent": "ff-00-00-00"}, id="bad-traceparent"),
+        pytest.param({"X-B3-TraceId": TRACE, "X-B3-SpanId": "0" * 16}, id="zero-span"),
+    ],
+)
+async def test_malformed_header_starts_new_trace(
+    aiohttp_client: AiohttpClient, headers: dict[str, str]
+) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    resp = await client.get("/books/1", headers=headers)
+    assert resp.status == 200
+    (span,) = records(tracer)
+    assert "parentId" not in span
+    assert span["traceId"] != TRACE
+
+
+async def test_unhandled_exception_is_an_error(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    resp = await client.get("/fail")
+    assert resp.status == 500
+    (span,) = records(tracer)
+    assert span["tags"]["error"] == "database down"
+    assert span["tags"]["http.status_code"] == "500"
+
+
+async def test_5xx_response_is_an_error(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    assert (await client.get("/bad")).status == 502
+    (span,) = records(tracer)
+    assert span["tags"]["error"] == "502"
+
+
+async def test_4xx_and_redirects_are_not_errors(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    assert (await client.get("/missing")).status == 404
+    assert (await client.get("/redirect", allow_redirects=False)).status == 302
+    spans = records(tracer)
+    assert [s["tags"]["http.status_code"] for s in spans] == ["404", "302"]
+    assert all("error" not in s["tags"] for s in spans)
+
+
+async def test_unknown_route_gives_well_formed_span(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    assert (await client.get("/nowhere/at/all")).status == 404
+    (span,) = records(tracer)
+    assert span["name"] == "GET"
+    assert span["tags"]["http.status_code"] == "404"
+    assert span["tags"]["http.path"] == "/nowhere/at/all"
+    assert "http.route" not in span["tags"]
+    assert "error" not in span["tags"]
+
+
+async def test_skip_routes_and_predicates(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app(skip=az.skip_requests(paths=[r"/books/9\d*"], methods=["HEAD"]))
+    client = await aiohttp_client(app)
+    await client.get("/health")
+    await client.get("/books/99")
+    await client.head("/books/1")
+    assert records(tracer) == []
+    await client.get("/books/1")
+    assert len(records(tracer)) == 1
+
+
+async def test_ipv6_peer(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app, server_kwargs={"host": "::1"})
+    await client.get("/books/1")
+    (span,) = records(tracer)
+    assert span["remoteEndpoint"]["ipv6"] == "::1"
+
+
+async def test_string_keys_still_work(aiohttp_client: AiohttpClient) -> None:
+    app = web.Application()
+    spans: list[az.SpanAbc] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        spans.append(az.request_span(request, request_key="my_span"))
+        assert az.get_tracer(request.app, tracer_key="my_tracer") is tracer
+        return web.Response()
+
+    app.router.add_get("/", handler)
+    tracer = await az.create_custom(ENDPOINT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # aiohttp's own advice to use AppKey
+        az.setup(app, tracer, tracer_key="my_tracer", request_key="my_span")
+    client = await aiohttp_client(app)
+    assert (await client.get("/")).status == 200
+    assert len(spans) == 1
+    assert not spans[0].is_noop
+
+
+async def test_default_keys_emit_no_warning(aiohttp_client: AiohttpClient) -> None:
+    # filterwarnings=error turns a NotAppKeyWarning into a failure here.
+    app, _ = await make_app()
+    client = await aiohttp_client(app)
+    assert (await client.get("/books/1")).status == 200
+    assert az.get_tracer(app) is not None
+
+
+async def test_tracer_closed_on_cleanup(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+    client = await aiohttp_client(app)
+    await client.close()
+    transport = tracer.transport
+    assert isinstance(transport, az.StubTransport)
+    assert transport.closed

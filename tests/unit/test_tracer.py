@@ -1,0 +1,255 @@
+"""Tracer, spans and records through the public API, with the in-memory transport."""
+
+from __future__ import annotations
+
+import gc
+import json
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import aiozipkin as az
+
+ENDPOINT = az.create_endpoint("svc", ipv4="127.0.0.1", port=8080)
+
+
+@pytest.fixture
+async def tracer() -> AsyncIterator[az.Tracer]:
+    async with az.create_custom(ENDPOINT) as tracer:
+        yield tracer
+
+
+def sent(tracer: az.Tracer) -> list[dict[str, Any]]:
+    transport = tracer.transport
+    assert isinstance(transport, az.StubTransport)
+    return [record.asdict() for record in transport.records]
+
+
+async def test_create_is_awaitable_and_a_context_manager() -> None:
+    tracer = await az.create("http://127.0.0.1:9/api/v2/spans", ENDPOINT, sample_rate=1.0)
+    assert isinstance(tracer, az.Tracer)
+    await tracer.close()
+    await tracer.close()  # idempotent
+    async with az.create("http://127.0.0.1:9/api/v2/spans", ENDPOINT) as tracer2:
+        assert isinstance(tracer2, az.Tracer)
+
+
+async def test_create_custom_defaults_to_memory_and_sample_all() -> None:
+    async with az.create_custom(ENDPOINT) as tracer:
+        assert isinstance(tracer.transport, az.StubTransport)
+        span = tracer.new_trace()
+        assert not span.is_noop
+
+
+def test_bad_collector_address_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="collector address"):
+        az.create("not a url", ENDPOINT)
+
+
+def test_endpoint_validation() -> None:
+    assert az.create_endpoint("a", ipv6="::1", port=1) == az.Endpoint("a", None, "::1", 1)
+    with pytest.raises(ValueError, match="ipv4"):
+        az.create_endpoint("a", ipv4="999.1.1.1")
+    with pytest.raises(ValueError, match="ipv6"):
+        az.create_endpoint("a", ipv6="nope")
+    with pytest.raises(ValueError, match="port"):
+        az.create_endpoint("a", port=70000)
+
+
+async def test_span_record_is_zipkin_v2(tracer: az.Tracer) -> None:
+    with tracer.new_trace(sampled=True) as span:
+        span.name("root").kind(az.CLIENT).tag("k", 1).annotate("evt", ts=1.5)
+        span.remote_endpoint("peer", ipv4="10.0.0.1", port=99)
+    (record,) = sent(tracer)
+    assert record["traceId"] == span.context.trace_id
+    assert len(record["traceId"]) == 32
+    assert record["id"] == span.context.span_id
+    assert "parentId" not in record
+    assert record["name"] == "root"
+    assert record["kind"] == "CLIENT"
+    assert record["tags"] == {"k": "1"}
+    assert record["annotations"] == [{"timestamp": 1_500_000, "value": "evt"}]
+    assert record["localEndpoint"] == {"serviceName": "svc", "ipv4": "127.0.0.1", "port": 8080}
+    assert record["remoteEndpoint"] == {"serviceName": "peer", "ipv4": "10.0.0.1", "port": 99}
+    assert isinstance(record["timestamp"], int)
+    assert record["duration"] >= 1
+    assert "debug" not in record
+    assert "shared" not in record
+    assert None not in record.values()
+    assert record["traceId"] == record["traceId"].lower()
+    json.dumps(record)
+
+
+async def test_minimum_duration_is_one_microsecond(tracer: az.Tracer) -> None:
+    span = tracer.new_trace(sampled=True)
+    span.start(ts=10.0)
+    span.finish(ts=10.0)
+    (record,) = sent(tracer)
+    assert record["timestamp"] == 10_000_000
+    assert record["duration"] == 1
+
+
+async def test_children_and_parents(tracer: az.Tracer) -> None:
+    with tracer.new_trace(sampled=True) as root:
+        with tracer.new_child(root.context) as child:
+            child.name("child")
+        with root.new_child("named", az.PRODUCER) as other:
+            pass
+    records = {r["id"]: r for r in sent(tracer)}
+    assert records[child.context.span_id]["parentId"] == root.context.span_id
+    assert records[other.context.span_id]["name"] == "named"
+    assert records[other.context.span_id]["kind"] == "PRODUCER"
+    assert records[other.context.span_id]["duration"] >= 1
+    assert {r["traceId"] for r in records.values()} == {root.context.trace_id}
+
+
+async def test_join_span_is_shared(tracer: az.Tracer) -> None:
+    incoming = az.TraceContext("1" * 32, None, "2" * 16, None, False, False)
+    with tracer.join_span(incoming) as span:
+        pass
+    (record,) = sent(tracer)
+    assert record["shared"] is True
+    assert record["id"] == "2" * 16
+    assert span.context.sampled is True
+
+
+async def test_debug_trace(tracer: az.Tracer) -> None:
+    with tracer.new_trace(debug=True) as span, tracer.new_child(span.context):
+        pass
+    assert [r.get("debug") for r in sent(tracer)] == [True, True]
+
+
+async def test_exception_becomes_error_tag(tracer: az.Tracer) -> None:
+    with pytest.raises(ValueError, match="boom"), tracer.new_trace(sampled=True):
+        raise ValueError("boom")
+    with pytest.raises(KeyError), tracer.new_trace(sampled=True):
+        raise KeyError()
+    records = sent(tracer)
+    assert records[0]["tags"] == {"error": "boom"}
+    assert records[1]["tags"] == {"error": "KeyError"}
+
+
+async def test_ignored_exceptions_are_not_errors() -> None:
+    async with az.create_custom(ENDPOINT, ignored_exceptions=[LookupError]) as tracer:
+        with pytest.raises(KeyError), tracer.new_trace(sampled=True):
+            raise KeyError("x")
+        assert "tags" not in sent(tracer)[0]
+
+
+async def test_span_reported_once(tracer: az.Tracer) -> None:
+    span = tracer.new_trace(sampled=True)
+    span.start()
+    span.finish()
+    span.finish()
+    span.finish(exception=RuntimeError("late"))
+    assert len(sent(tracer)) == 1
+
+
+async def test_unsampled_spans_are_noop(tracer: az.Tracer) -> None:
+    with tracer.new_trace(sampled=False) as span:
+        assert span.is_noop
+        assert isinstance(span, az.NoopSpan)
+        span.name("x").tag("a", "b").annotate("c").kind(az.SERVER).remote_endpoint("p")
+        child = tracer.new_child(span.context)
+        assert child.is_noop
+        assert child.context.sampled is False
+        assert child.context.parent_id == span.context.span_id
+    assert sent(tracer) == []
+
+
+async def test_sampler_decides_deferred_contexts() -> None:
+    async with az.create_custom(ENDPOINT, sampler=az.Sampler(sample_rate=0.0)) as tracer:
+        assert tracer.new_trace().is_noop
+        deferred = az.TraceContext("1" * 32, None, "2" * 16, None, False, False)
+        assert tracer.new_child(deferred).is_noop
+        assert not tracer.new_trace(sampled=True).is_noop
+        accepted = deferred._replace(sampled=True)
+        assert not tracer.new_child(accepted).is_noop
+
+
+async def test_unfinished_span_is_not_retained(tracer: az.Tracer) -> None:
+    span = tracer.new_trace(sampled=True)
+    span.start()
+    ref = weakref.ref(span)
+    del span
+    gc.collect()
+    assert ref() is None
+    assert sent(tracer) == []
+
+
+async def test_span_limits_truncate_visibly() -> None:
+    limits = az.SpanLimits(max_tag_value_length=5, max_annotations=2, max_tags=3)
+    async with az.create_custom(ENDPOINT, limits=limits) as tracer:
+        with tracer.new_trace(sampled=True) as span:
+            span.tag("big", "x" * 1000)
+            span.tag("b", "1").tag("c", "2").tag("d", "3")
+            for i in range(5):
+                span.annotate(str(i))
+        (record,) = sent(tracer)
+    assert record["tags"]["big"] == "xxxxx"
+    assert "d" not in record["tags"]
+    assert len(record["annotations"]) == 2
+    assert record["tags"]["aiozipkin.truncated"] == "5"
+
+
+def test_bad_limits_are_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="max_tags"):
+        az.SpanLimits(max_tags=0)
+
+
+async def test_current_context_follows_with_blocks(tracer: az.Tracer) -> None:
+    assert az.current_context() is None
+    with tracer.new_trace(sampled=True) as root:
+        assert az.current_context() == root.context
+        with tracer.new_child(root.context) as child:
+            assert az.current_span() is child
+        assert az.current_context() == root.context
+    assert az.current_context() is None
+
+
+class BrokenTransport(az.TransportABC):
+    def send(self, record: az.Record) -> None:
+        raise RuntimeError("transport bug")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_broken_transport_never_breaks_the_app(caplog: pytest.LogCaptureFixture) -> None:
+    async with az.create_custom(ENDPOINT, transport=BrokenTransport()) as tracer:
+        with tracer.new_trace(sampled=True):
+            pass
+        assert tracer.stats()["report_errors"] == 1
+    assert "transport.send failed" in caplog.text
+
+
+class ListTransport(az.TransportABC):
+    """A custom transport written only against the documented interface."""
+
+    def __init__(self) -> None:
+        self.data: list[dict[str, Any]] = []
+        self.closed = False
+
+    def send(self, record: az.Record) -> None:
+        self.data.append(record.asdict())
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_custom_transport_receives_asdict_records() -> None:
+    transport = ListTransport()
+    tracer = await az.create_custom(ENDPOINT, transport, az.Sampler(sample_rate=1.0))
+    with tracer.new_trace() as span:
+        span.name("custom")
+    await tracer.close()
+    assert transport.closed
+    assert [d["name"] for d in transport.data] == ["custom"]
+
+
+def test_trace_context_is_a_documented_tuple() -> None:
+    context = az.TraceContext("1" * 32, None, "2" * 16, True, False, False)
+    assert context.trace_id == "1" * 32
+    assert context._replace(shared=True).shared
