@@ -1,0 +1,83 @@
+"""Shared plumbing of the bookshop demo services."""
+
+from .errors import ApiError, UpstreamError
+from .faults import (
+    FAULT_HEADER,
+    Fault,
+    FaultPlan,
+    FaultSpecError,
+    InjectedFault,
+    apply_faults,
+    current_fault_spec,
+    fault_forwarding_trace_config,
+    parse_fault_spec,
+    reset_fault_spec,
+    set_fault_spec,
+)
+from .logs import setup_logging
+from .runner import ServiceSettings, run_service
+from .settings import BaseSettings, Env, SettingsError
+from .upstream import Reply, Upstream
+from .validate import MAX_ID, int_field, parse_id, reject_unknown_fields
+from .web import (
+    HEALTH_PATH,
+    SESSION_KEY,
+    TRACE_ID_HEADER,
+    CleanupCtx,
+    TracerFactory,
+    add_health_route,
+    client_session_ctx,
+    error_middleware,
+    fault_middleware,
+    json_error,
+    local_endpoint,
+    read_json_object,
+    service_middlewares,
+    trace_id_middleware,
+    tracing_ctx,
+    zipkin_tracer_factory,
+)
+
+__all__ = [
+    "FAULT_HEADER",
+    "HEALTH_PATH",
+    "MAX_ID",
+    "SESSION_KEY",
+    "TRACE_ID_HEADER",
+    "ApiError",
+    "BaseSettings",
+    "CleanupCtx",
+    "Env",
+    "Fault",
+    "FaultPlan",
+    "FaultSpecError",
+    "InjectedFault",
+    "Reply",
+    "ServiceSettings",
+    "SettingsError",
+    "TracerFactory",
+    "Upstream",
+    "UpstreamError",
+    "add_health_route",
+    "apply_faults",
+    "client_session_ctx",
+    "current_fault_spec",
+    "error_middleware",
+    "fault_forwarding_trace_config",
+    "fault_middleware",
+    "int_field",
+    "json_error",
+    "local_endpoint",
+    "parse_fault_spec",
+    "parse_id",
+    "read_json_object",
+    "reject_unknown_fields",
+    "reset_fault_spec",
+    "run_service",
+    "service_middlewares",
+    "set_fault_spec",
+    "setup_logging",
+    "trace_id_middleware",
+    "tracing_ctx",
+    "zipkin_tracer_factory",
+]

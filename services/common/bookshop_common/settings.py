@@ -1,0 +1,132 @@
+"""Parsing of environment variables into typed, validated values."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from yarl import URL
+
+from .faults import FaultPlan, FaultSpecError, parse_fault_spec
+
+__all__ = ["BaseSettings", "Env", "SettingsError"]
+
+_MISSING = object()
+
+
+class SettingsError(ValueError):
+    """A required environment variable is missing or has a bad value."""
+
+
+class Env:
+    """Typed reads of an environment mapping; every error names the variable."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def _raw(self, name: str, default: object) -> str | None:
+        value = self._environ.get(name)
+        if value is None or not value.strip():
+            if default is _MISSING:
+                raise SettingsError(f"{name} is required but not set")
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: object = _MISSING) -> str:
+        value = self._raw(name, default)
+        if value is None:
+            assert isinstance(default, str)
+            return default
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = self._raw(name, default)
+        if raw is None:
+            return default
+        try:
+            value = int(raw, 10)
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+        if not minimum <= value <= maximum:
+            raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
+        raw = self._raw(name, default)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        if not math.isfinite(value) or not minimum <= value <= maximum:
+            raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {raw!r}")
+        return value
+
+    def url(self, name: str) -> str:
+        """A required http(s) base URL, returned without a trailing slash."""
+        raw = self.text(name)
+        return _check_url(name, raw).rstrip("/")
+
+    def urls(self, name: str) -> tuple[str, ...]:
+        """A required comma-separated list of http(s) URLs."""
+        raw = self.text(name)
+        items = tuple(item.strip() for item in raw.split(",") if item.strip())
+        if not items:
+            raise SettingsError(f"{name} must list at least one URL")
+        return tuple(_check_url(name, item) for item in items)
+
+    def faults(self, name: str) -> FaultPlan:
+        raw = self._raw(name, "")
+        try:
+            return parse_fault_spec(raw or "")
+        except FaultSpecError as exc:
+            raise SettingsError(f"{name} is not a valid fault spec: {exc}") from None
+
+
+def _check_url(name: str, raw: str) -> str:
+    try:
+        url = URL(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class BaseSettings:
+    """What every bookshop service reads from the environment."""
+
+    service_name: str
+    host: str
+    port: int
+    zipkin_endpoints: tuple[str, ...]
+    sample_rate: float
+    send_interval: float
+    default_faults: FaultPlan
+    log_level: str
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str], *, service_name: str, default_port: int
+    ) -> BaseSettings:
+        env = Env(environ)
+        log_level = env.text("LOG_LEVEL", "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(
+                f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {log_level!r}"
+            )
+        return cls(
+            service_name=service_name,
+            host=env.text("HOST", "127.0.0.1"),
+            port=env.integer("PORT", default_port, minimum=1, maximum=65535),
+            zipkin_endpoints=env.urls("ZIPKIN_ENDPOINTS"),
+            sample_rate=env.number("TRACE_SAMPLE_RATE", 1.0, minimum=0.0, maximum=1.0),
+            send_interval=env.number("TRACE_SEND_INTERVAL", 0.5, minimum=0.01, maximum=60.0),
+            default_faults=env.faults("DEMO_FAULT"),
+            log_level=log_level,
+        )

@@ -1,0 +1,230 @@
+"""Middlewares and app plumbing shared by the services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+import aiozipkin as az
+
+from .errors import ApiError, UpstreamError
+from .faults import (
+    FAULT_HEADER,
+    FaultPlan,
+    FaultSpecError,
+    InjectedFault,
+    apply_faults,
+    fault_forwarding_trace_config,
+    parse_fault_spec,
+    reset_fault_spec,
+    set_fault_spec,
+)
+from .settings import BaseSettings
+
+__all__ = [
+    "HEALTH_PATH",
+    "SESSION_KEY",
+    "TRACE_ID_HEADER",
+    "CleanupCtx",
+    "TracerFactory",
+    "add_health_route",
+    "client_session_ctx",
+    "error_middleware",
+    "fault_middleware",
+    "json_error",
+    "local_endpoint",
+    "read_json_object",
+    "service_middlewares",
+    "trace_id_middleware",
+    "tracing_ctx",
+    "zipkin_tracer_factory",
+]
+
+HEALTH_PATH = "/health"
+TRACE_ID_HEADER = "X-Trace-Id"
+
+SESSION_KEY = web.AppKey("bookshop_client_session", aiohttp.ClientSession)
+
+CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
+TracerFactory = Callable[[az.Endpoint], Awaitable[az.Tracer]]
+
+_log = logging.getLogger("bookshop")
+
+
+def json_error(status: int, message: str, **extra: Any) -> web.Response:
+    """A JSON error response `{"error": message, ...}`."""
+    return web.json_response({"error": message, "status": status, **extra}, status=status)
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400/413 `ApiError`."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "expected a JSON body (Content-Type: application/json)")
+    try:
+        body = await request.json()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, f"body larger than {request.client_max_size} bytes") from None
+    except ValueError:
+        raise ApiError(400, "body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return body
+
+
+def _tag_request_error(request: web.Request, message: str) -> None:
+    try:
+        span = az.request_span(request)
+    except KeyError:
+        return
+    span.tag("error", message)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes a JSON body; a 5xx also gets the `error` tag on the server span."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        response = json_error(exc.status, exc.reason)
+        response.headers.update(headers)
+    except ApiError as exc:
+        response = json_error(exc.status, exc.message)
+    except InjectedFault as exc:
+        response = json_error(exc.status, str(exc))
+    except UpstreamError as exc:
+        _log.warning("upstream %s failed: %s", exc.service, exc.message)
+        response = json_error(exc.status, exc.message, upstream=exc.service)
+    except Exception as exc:
+        _log.exception("unhandled error in %s %s", request.method, request.path)
+        response = json_error(500, "internal error")
+        _tag_request_error(request, f"{type(exc).__name__}: {exc}")
+        return response
+    if response.status >= 500:
+        _tag_request_error(request, _error_text(response))
+    return response
+
+
+def _error_text(response: web.Response) -> str:
+    assert isinstance(response.text, str)
+    return response.text
+
+
+@web.middleware
+async def trace_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer with the request's trace id in `X-Trace-Id`."""
+    context = az.current_context()
+    response = await handler(request)
+    if context is not None:
+        response.headers[TRACE_ID_HEADER] = context.trace_id
+    return response
+
+
+def fault_middleware(service_name: str, defaults: FaultPlan) -> Middleware:
+    """Honour `X-Demo-Fault` (or the service's default faults) and forward the header."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == HEALTH_PATH:
+            return await handler(request)
+        spec = request.headers.get(FAULT_HEADER, "")
+        try:
+            plan = parse_fault_spec(spec)
+        except FaultSpecError as exc:
+            raise ApiError(400, f"bad {FAULT_HEADER} header: {exc}") from None
+        token = set_fault_spec(spec)
+        try:
+            await apply_faults(plan.for_service(service_name) or defaults.for_service(service_name))
+            return await handler(request)
+        finally:
+            reset_fault_spec(token)
+
+    return middleware
+
+
+def add_health_route(app: web.Application, service_name: str) -> web.AbstractRoute:
+    """`GET /health`; returns the route so that it can be left untraced."""
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "service": service_name})
+
+    return app.router.add_get(HEALTH_PATH, health, name="health")
+
+
+def local_endpoint(settings: BaseSettings) -> az.Endpoint:
+    """The endpoint the service reports its spans as."""
+    ipv4 = settings.host if _is_ipv4(settings.host) and settings.host != "0.0.0.0" else None
+    return az.create_endpoint(settings.service_name, ipv4=ipv4, port=settings.port)
+
+
+def _is_ipv4(host: str) -> bool:
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts)
+
+
+def zipkin_tracer_factory(settings: BaseSettings) -> TracerFactory:
+    """A tracer reporting to every collector in `settings.zipkin_endpoints`."""
+
+    async def make(endpoint: az.Endpoint) -> az.Tracer:
+        return await az.create(
+            list(settings.zipkin_endpoints),
+            endpoint,
+            sample_rate=settings.sample_rate,
+            send_interval=settings.send_interval,
+        )
+
+    return make
+
+
+def tracing_ctx(
+    settings: BaseSettings,
+    factory: TracerFactory,
+    *,
+    skip_routes: Sequence[web.AbstractRoute],
+    middlewares: Iterable[Middleware],
+) -> CleanupCtx:
+    """Create the tracer at start-up, install its middleware, then `middlewares` inside it.
+
+    The service's own middlewares go after the tracing one so that they run inside the
+    server span: an injected delay or error, and the JSON error body, belong to the span.
+    `az.setup` closes (and so flushes) the tracer on cleanup.
+    """
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        tracer = await factory(local_endpoint(settings))
+        az.setup(app, tracer, skip_routes=list(skip_routes))
+        app.middlewares.extend(middlewares)
+        yield
+
+    return ctx
+
+
+def service_middlewares(settings: BaseSettings) -> list[Middleware]:
+    """The middlewares every service runs inside the server span, outermost first."""
+    return [
+        trace_id_middleware,
+        error_middleware,
+        fault_middleware(settings.service_name, settings.default_faults),
+    ]
+
+
+def client_session_ctx(timeout: float) -> CleanupCtx:
+    """A traced client session (B3 injection, fault forwarding) under `SESSION_KEY`."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        tracer = az.get_tracer(app)
+        async with aiohttp.ClientSession(
+            trace_configs=[az.make_trace_config(tracer), fault_forwarding_trace_config()],
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as session:
+            app[SESSION_KEY] = session
+            yield
+
+    return ctx
