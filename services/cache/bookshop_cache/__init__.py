@@ -1,0 +1,6 @@
+"""Bookshop cache: key/value with TTL and FIFO job queues, over HTTP."""
+
+from .main import create_app
+from .settings import Settings
+
+__all__ = ["Settings", "create_app"]

@@ -1,0 +1,41 @@
+"""Application factory of the cache service."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bookshop_common import (
+    TracerFactory,
+    add_health_route,
+    service_middlewares,
+    tracing_ctx,
+    zipkin_tracer_factory,
+)
+
+from .routes import setup_routes
+from .settings import Settings
+from .store import KeyValueStore, Queues
+from .typedefs import QUEUES_KEY, SETTINGS_KEY, STORE_KEY
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings, *, tracer_factory: TracerFactory | None = None
+) -> web.Application:
+    """The cache app: state lives in memory and is gone at exit."""
+    app = web.Application(client_max_size=64 * 1024)
+    app[SETTINGS_KEY] = settings
+    app[STORE_KEY] = KeyValueStore(settings.max_keys)
+    app[QUEUES_KEY] = Queues(settings.max_jobs)
+    health = add_health_route(app, settings.base.service_name)
+    setup_routes(app)
+    app.cleanup_ctx.append(
+        tracing_ctx(
+            settings.base,
+            tracer_factory or zipkin_tracer_factory(settings.base),
+            skip_routes=[health],
+            middlewares=service_middlewares(settings.base),
+        )
+    )
+    return app

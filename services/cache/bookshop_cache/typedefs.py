@@ -1,0 +1,14 @@
+"""Typed keys of the cache application state."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .settings import Settings
+from .store import KeyValueStore, Queues
+
+__all__ = ["QUEUES_KEY", "SETTINGS_KEY", "STORE_KEY"]
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+STORE_KEY = web.AppKey("store", KeyValueStore)
+QUEUES_KEY = web.AppKey("queues", Queues)

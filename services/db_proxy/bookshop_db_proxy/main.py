@@ -1,0 +1,50 @@
+"""Application factory of the db_proxy service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bookshop_common import (
+    TracerFactory,
+    add_health_route,
+    service_middlewares,
+    tracing_ctx,
+    zipkin_tracer_factory,
+)
+
+from .db import Database
+from .routes import setup_routes
+from .settings import Settings
+from .typedefs import DATABASE_KEY, SETTINGS_KEY
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings, *, tracer_factory: TracerFactory | None = None
+) -> web.Application:
+    """The db_proxy app; the database is opened (schema, seed) at start-up."""
+    app = web.Application(client_max_size=16 * 1024)
+    app[SETTINGS_KEY] = settings
+    health = add_health_route(app, settings.base.service_name)
+    setup_routes(app)
+    app.cleanup_ctx.append(
+        tracing_ctx(
+            settings.base,
+            tracer_factory or zipkin_tracer_factory(settings.base),
+            skip_routes=[health],
+            middlewares=service_middlewares(settings.base),
+        )
+    )
+    app.cleanup_ctx.append(_database_ctx)
+    return app
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    database = Database(app[SETTINGS_KEY].db_path)
+    await database.open()
+    app[DATABASE_KEY] = database
+    yield
+    await database.close()

@@ -1,0 +1,16 @@
+"""`python -m bookshop_frontend`: run the service with settings from the environment."""
+
+from __future__ import annotations
+
+from bookshop_common import run_service
+
+from .main import create_app
+from .settings import SERVICE_NAME, Settings
+
+
+def main() -> None:
+    run_service(SERVICE_NAME, Settings.from_env, create_app)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Settings of the frontend service, read from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bookshop_common import BaseSettings, Env
+
+__all__ = ["SERVICE_NAME", "Settings"]
+
+SERVICE_NAME = "frontend"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where the backend is, the UIs to link to, plus the common service settings."""
+
+    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "BACKEND_URL")
+
+    base: BaseSettings
+    backend_url: str
+    upstream_timeout: float
+    zipkin_ui_url: str
+    jaeger_ui_url: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        env = Env(environ)
+        return cls(
+            base=BaseSettings.from_env(environ, service_name=SERVICE_NAME, default_port=8080),
+            backend_url=env.url("BACKEND_URL"),
+            upstream_timeout=env.number("UPSTREAM_TIMEOUT", 20.0, minimum=0.1, maximum=300.0),
+            zipkin_ui_url=env.text("ZIPKIN_UI_URL", "http://127.0.0.1:9411/zipkin"),
+            jaeger_ui_url=env.text("JAEGER_UI_URL", "http://127.0.0.1:16686"),
+        )

@@ -1,0 +1,93 @@
+"""HTTP handlers of the frontend service."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiohttp import web
+
+import aiozipkin as az
+from bookshop_common import (
+    ApiError,
+    Reply,
+    Upstream,
+    int_field,
+    parse_id,
+    read_json_object,
+    reject_unknown_fields,
+)
+
+from .page import PAGE
+from .typedefs import BACKEND_KEY, SETTINGS_KEY
+
+__all__ = ["MAX_QUANTITY", "create_order", "get_book", "get_order", "index", "list_books"]
+
+MAX_QUANTITY = 10
+
+_log = logging.getLogger("bookshop.frontend")
+
+
+def _passthrough_404(reply: Reply) -> None:
+    if reply.status == 404:
+        raise ApiError(404, str(reply.body.get("error", "not found")))
+
+
+async def _backend_get(request: web.Request, path: str) -> Reply:
+    backend: Upstream = request.app[BACKEND_KEY]
+    parent = az.request_span(request).context
+    reply = await backend.call("GET", path, parent=parent, expect=(200, 404))
+    _passthrough_404(reply)
+    return reply
+
+
+async def index(request: web.Request) -> web.Response:
+    """`GET /`: the shop page."""
+    settings = request.app[SETTINGS_KEY]
+    text = PAGE.replace("{zipkin_ui}", html.escape(settings.zipkin_ui_url)).replace(
+        "{jaeger_ui}", html.escape(settings.jaeger_ui_url)
+    )
+    return web.Response(text=text, content_type="text/html")
+
+
+async def list_books(request: web.Request) -> web.Response:
+    """`GET /api/books`."""
+    reply = await _backend_get(request, "/books")
+    return web.json_response(reply.body)
+
+
+async def get_book(request: web.Request) -> web.Response:
+    """`GET /api/books/{book_id}`."""
+    book_id = parse_id(request.match_info["book_id"], "book id")
+    reply = await _backend_get(request, f"/books/{book_id}")
+    return web.json_response(reply.body)
+
+
+async def get_order(request: web.Request) -> web.Response:
+    """`GET /api/orders/{order_id}`."""
+    order_id = parse_id(request.match_info["order_id"], "order id")
+    reply = await _backend_get(request, f"/orders/{order_id}")
+    return web.json_response(reply.body)
+
+
+async def create_order(request: web.Request) -> web.Response:
+    """`POST /api/orders` `{"book_id": int, "quantity": int}` → 202 `{"order_id", "trace_id"}`."""
+    body = await read_json_object(request)
+    reject_unknown_fields(body, ("book_id", "quantity"))
+    book_id = int_field(body, "book_id", minimum=1, maximum=2**31 - 1)
+    quantity = int_field(body, "quantity", minimum=1, maximum=MAX_QUANTITY)
+    context = az.request_span(request).context
+    reply = await request.app[BACKEND_KEY].call(
+        "POST",
+        "/orders",
+        parent=context,
+        json={"book_id": book_id, "quantity": quantity},
+        expect=(202, 404),
+    )
+    _passthrough_404(reply)
+    order_id = reply.body["order_id"]
+    _log.info("order %d accepted", order_id)
+    return web.json_response(
+        {"order_id": order_id, "status": reply.body["status"], "trace_id": context.trace_id},
+        status=202,
+    )
