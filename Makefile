@@ -33,5 +33,14 @@ test: venv backends check
 unit: venv
 	$(VENV)/bin/pytest tests/unit
 
+up: venv backends
+	bash scripts/stack.sh up
+
+down:
+	bash scripts/stack.sh down
+
+logs:
+	bash scripts/stack.sh logs
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
