@@ -25,6 +25,9 @@ need() {
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 
+# The official Go tarball's place, in case it is installed but not on PATH.
+[[ -x /usr/local/go/bin/go ]] && PATH="$PATH:/usr/local/go/bin"
+
 start_all=$(now)
 
 start=$(now)

@@ -19,6 +19,7 @@ __all__ = [
     "eventually",
     "get_json",
     "jaeger_trace",
+    "recorded",
     "unique_service",
     "zipkin_trace",
 ]
@@ -57,6 +58,13 @@ class RecordingTransport(az.TransportABC):
             for key, value in transport.stats().items():
                 total[key] = total.get(key, 0) + value
         return total
+
+
+def recorded(tracer: az.Tracer) -> list[JsonSpan]:
+    """The spans a tracer made by `recording_tracer` has sent so far, as Zipkin JSON."""
+    transport = tracer.transport
+    assert isinstance(transport, RecordingTransport), transport
+    return transport.sent
 
 
 def unique_service(prefix: str) -> str:

@@ -1,0 +1,147 @@
+"""Span shapes sent through the public API, each to both Zipkin and Jaeger.
+
+A scenario gets two tracers (services "a" and "b", each with its own RecordingTransport),
+makes spans with them, checks what the library produced where that is the point of the
+scenario, and returns the trace id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import aiozipkin as az
+import pytest
+
+from tests.integration.helpers import recorded
+
+__all__ = ["SCENARIOS", "Scenario"]
+
+Scenario = Callable[[az.Tracer, az.Tracer], Awaitable[str]]
+
+
+async def client_tree(a: az.Tracer, b: az.Tracer) -> str:
+    with a.new_trace(sampled=True) as root:
+        root.name("checkout")
+        root.kind(az.CLIENT)
+        root.tag("span_type", "root")
+        root.tag("http.method", "POST")
+        root.annotate("validated")
+        root.remote_endpoint("payments", ipv4="10.1.2.3", port=8443)
+        with a.new_child(root.context) as first:
+            first.name("db:select")
+            first.kind(az.CLIENT)
+            first.tag("db.statement", "SELECT 1")
+            first.remote_endpoint("postgres", ipv4="10.0.0.5", port=5432)
+        with a.new_child(root.context) as second:
+            second.name("cache:get")
+            second.annotate("miss")
+            second.annotate("filled")
+        root.annotate("done")
+    return root.context.trace_id
+
+
+async def error_span(a: az.Tracer, b: az.Tracer) -> str:
+    spans: list[az.SpanAbc] = []
+
+    def charge() -> None:
+        with a.new_trace(sampled=True) as span:
+            spans.append(span)
+            span.name("charge")
+            span.kind(az.SERVER)
+            raise ValueError("card declined")
+
+    with pytest.raises(ValueError, match="card declined"):
+        charge()
+    [sent] = recorded(a)
+    assert "error" in sent["tags"], sent
+    return spans[0].context.trace_id
+
+
+async def trace_id_64bit(a: az.Tracer, b: az.Tracer) -> str:
+    # A caller that only speaks 64-bit trace ids: the whole trace keeps its 16-hex id.
+    trace_id = uuid.uuid4().hex[:16]
+    headers = {"X-B3-TraceId": trace_id, "X-B3-SpanId": uuid.uuid4().hex[:16], "X-B3-Sampled": "1"}
+    context = az.make_context(headers)
+    assert context is not None
+    with b.join_span(context) as server:
+        server.name("get /legacy")
+        server.kind(az.SERVER)
+        with b.new_child(server.context) as child:
+            child.name("render")
+    assert server.context.trace_id == trace_id
+    return trace_id
+
+
+async def trace_id_128bit(a: az.Tracer, b: az.Tracer) -> str:
+    with a.new_trace(sampled=True) as root:
+        root.name("wide-ids")
+        with a.new_child(root.context) as child:
+            child.name("child")
+    assert len(root.context.trace_id) == 32, root.context
+    assert child.context.trace_id == root.context.trace_id
+    return root.context.trace_id
+
+
+async def debug_span(a: az.Tracer, b: az.Tracer) -> str:
+    with a.new_trace(debug=True) as root:
+        root.name("forced")
+        with a.new_child(root.context) as child:
+            child.name("forced-child")
+    sent = recorded(a)
+    assert [span.get("debug") for span in sent] == [True, True], sent
+    return root.context.trace_id
+
+
+async def producer_consumer(a: az.Tracer, b: az.Tracer) -> str:
+    message_headers: dict[str, str] = {}
+    with a.new_trace(sampled=True) as producer:
+        producer.name("publish orders")
+        producer.kind(az.PRODUCER)
+        producer.remote_endpoint("rabbitmq", ipv4="10.0.0.9", port=5672)
+        az.inject_message(producer.context, message_headers)
+    context = az.extract_message(message_headers)
+    assert context is not None
+    with b.new_child(context) as consumer:
+        consumer.name("consume orders")
+        consumer.kind(az.CONSUMER)
+        consumer.remote_endpoint("rabbitmq", ipv4="10.0.0.9", port=5672)
+    assert consumer.context.parent_id == producer.context.span_id
+    return producer.context.trace_id
+
+
+async def shared_server_span(a: az.Tracer, b: az.Tracer) -> str:
+    with a.new_trace(sampled=True) as client:
+        client.name("get /items")
+        client.kind(az.CLIENT)
+        context = az.make_context(client.context.make_headers())
+        assert context is not None
+        with b.join_span(context) as server:
+            server.name("get /items")
+            server.kind(az.SERVER)
+    assert server.context.span_id == client.context.span_id
+    [sent] = recorded(b)
+    assert sent.get("shared") is True, sent
+    return client.context.trace_id
+
+
+async def unicode_names_and_tags(a: az.Tracer, b: az.Tracer) -> str:
+    with a.new_trace(sampled=True) as root:
+        root.name("запрос 日本語 ✓")
+        root.tag("ключ", "значение 🚀")
+        root.tag("emoji", "😀 naïve café")
+        root.annotate("événement «важно»")
+        root.remote_endpoint("сервис-оплаты")
+    return root.context.trace_id
+
+
+SCENARIOS = [
+    pytest.param(client_tree, id="client-tree"),
+    pytest.param(error_span, id="error"),
+    pytest.param(trace_id_64bit, id="64bit-trace-id"),
+    pytest.param(trace_id_128bit, id="128bit-trace-id"),
+    pytest.param(debug_span, id="debug"),
+    pytest.param(producer_consumer, id="producer-consumer"),
+    pytest.param(shared_server_span, id="shared-server-span"),
+    pytest.param(unicode_names_and_tags, id="unicode"),
+]
