@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import aiohttp
-import aiozipkin as az
 import pytest
 
+import aiozipkin as az
 from tests.integration.helpers import RecordingTracerFactory, RecordingTransport
 
 

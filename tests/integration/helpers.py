@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
+
 import aiozipkin as az
 
 __all__ = [

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
-import aiozipkin as az
 import pytest
 
+import aiozipkin as az
 from tests.integration.helpers import recorded
 
 __all__ = ["SCENARIOS", "Scenario"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-import aiozipkin as az
 import pytest
 
+import aiozipkin as az
 from tests.integration.helpers import (
     JsonSpan,
     RecordingTracerFactory,

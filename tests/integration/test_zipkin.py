@@ -6,9 +6,9 @@ import time
 import uuid
 
 import aiohttp
-import aiozipkin as az
 import pytest
 
+import aiozipkin as az
 from tests.integration.helpers import (
     JsonSpan,
     RecordingTracerFactory,
