@@ -38,6 +38,7 @@ else
   need mvn "install Maven (Debian: apt-get install maven)"
   echo "backends: fetching io.zipkin:zipkin-server:${ZIPKIN_VERSION} (exec jar) from Maven Central"
   # Download next to the target and rename, so an interrupted fetch never looks complete.
+  mkdir -p .cache
   tmp_dir=$(mktemp -d .cache/zipkin-fetch.XXXXXX)
   trap 'rm -rf "$tmp_dir"' EXIT
   mvn -q -B dependency:copy \
