@@ -96,8 +96,14 @@ Stop it with 'make down'; logs with 'make logs'.
 URLS
 }
 
+# What docker compose publishes on this host.
+published_urls() {
+  health_urls | grep -E '^(zipkin|jaeger|frontend)='
+}
+
+# Wait for each name=url printed by the function named in $1.
 wait_all_healthy() {
-  local deadline=$((SECONDS + timeout)) name url
+  local list=${1:-health_urls} deadline=$((SECONDS + timeout)) name url
   while IFS='=' read -r name url; do
     until http_ok "$url"; do
       if [[ "$(cat "$mode_file" 2>/dev/null)" == local ]] && ! honcho_running; then
@@ -115,7 +121,7 @@ wait_all_healthy() {
       sleep 0.3
     done
     say "$name is healthy"
-  done < <(health_urls)
+  done < <("$list")
 }
 
 up_local() {
@@ -193,7 +199,7 @@ case "$cmd" in
     if use_docker; then
       echo docker >"$mode_file"
       compose up --build -d --wait 2>/dev/null || compose up --build -d
-      wait_all_healthy
+      wait_all_healthy published_urls
       print_urls
     else
       up_local
