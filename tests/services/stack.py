@@ -1,0 +1,135 @@
+"""The five services in one event loop, on test servers, reporting to one in-memory transport."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from pytest_aiohttp import AiohttpClient, AiohttpServer
+
+import aiozipkin as az
+import bookshop_backend
+import bookshop_cache
+import bookshop_db_proxy
+import bookshop_frontend
+import bookshop_worker
+from bookshop_common import TracerFactory
+
+__all__ = ["BASE_ENV", "Stack", "eventually", "start_stack", "stub_tracer_factory"]
+
+# Nothing listens there: the tests never use the default collectors.
+BASE_ENV: Mapping[str, str] = {"ZIPKIN_ENDPOINTS": "http://127.0.0.1:9/api/v2/spans"}
+
+Span = dict[str, Any]
+
+
+def stub_tracer_factory(transport: az.StubTransport) -> TracerFactory:
+    """Tracers that record into `transport` and sample everything."""
+
+    async def make(endpoint: az.Endpoint) -> az.Tracer:
+        return await az.create_custom(
+            endpoint, transport=transport, sampler=az.Sampler(sample_rate=1.0)
+        )
+
+    return make
+
+
+async def eventually(
+    condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "condition"
+) -> None:
+    """Poll `condition` until it holds; fail with `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Stack:
+    client: TestClient[web.Request, web.Application]
+    transport: az.StubTransport
+    servers: dict[str, TestServer]
+
+    def spans(self) -> list[Span]:
+        return [record.asdict() for record in self.transport.records]
+
+    def trace(self, trace_id: str) -> list[Span]:
+        return [s for s in self.spans() if s["traceId"] == trace_id]
+
+    def url(self, service: str) -> str:
+        return str(self.servers[service].make_url("")).rstrip("/")
+
+    def worker_stats(self) -> Any:
+        app = self.servers["worker"].app
+        assert app is not None
+        return app[bookshop_worker.typedefs.CONSUMER_KEY].stats
+
+
+async def start_stack(
+    aiohttp_server: AiohttpServer,
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    *,
+    extra_env: Mapping[str, Mapping[str, str]] | None = None,
+) -> Stack:
+    transport = az.StubTransport()
+    factory = stub_tracer_factory(transport)
+    extra = extra_env or {}
+    servers: dict[str, TestServer] = {}
+
+    def env(service: str, **values: str) -> dict[str, str]:
+        return {**BASE_ENV, **values, **extra.get(service, {})}
+
+    def url(service: str) -> str:
+        return str(servers[service].make_url("")).rstrip("/")
+
+    servers["db_proxy"] = await aiohttp_server(
+        bookshop_db_proxy.create_app(
+            bookshop_db_proxy.Settings.from_env(
+                env("db_proxy", DB_PATH=str(tmp_path / "bookshop.db"))
+            ),
+            tracer_factory=factory,
+        )
+    )
+    servers["cache"] = await aiohttp_server(
+        bookshop_cache.create_app(
+            bookshop_cache.Settings.from_env(env("cache")), tracer_factory=factory
+        )
+    )
+    servers["backend"] = await aiohttp_server(
+        bookshop_backend.create_app(
+            bookshop_backend.Settings.from_env(
+                env("backend", CACHE_URL=url("cache"), DB_PROXY_URL=url("db_proxy"))
+            ),
+            tracer_factory=factory,
+        )
+    )
+    servers["worker"] = await aiohttp_server(
+        bookshop_worker.create_app(
+            bookshop_worker.Settings.from_env(
+                env(
+                    "worker",
+                    CACHE_URL=url("cache"),
+                    DB_PROXY_URL=url("db_proxy"),
+                    POLL_TIMEOUT="0.2",
+                )
+            ),
+            tracer_factory=factory,
+        )
+    )
+    client = await aiohttp_client(
+        bookshop_frontend.create_app(
+            bookshop_frontend.Settings.from_env(env("frontend", BACKEND_URL=url("backend"))),
+            tracer_factory=factory,
+        )
+    )
+    assert isinstance(client.server, TestServer)
+    servers["frontend"] = client.server
+    return Stack(client=client, transport=transport, servers=servers)

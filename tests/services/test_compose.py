@@ -1,0 +1,84 @@
+"""docker-compose.yml: valid for docker-compose, and every service has what its Settings need."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.servers import ROOT
+from tests.services.test_settings import SETTINGS
+
+APP_SERVICES = ["frontend", "backend", "db_proxy", "cache", "worker"]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    """The compose file as `docker-compose config` resolves it."""
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose is not installed; run scripts/system-deps.sh")
+    result = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"docker-compose config failed:\n{result.stderr}"
+    config: dict[str, Any] = yaml.safe_load(result.stdout)
+    return config
+
+
+def test_all_services_are_defined(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"zipkin", "jaeger", *APP_SERVICES}
+    assert compose["services"]["zipkin"]["image"].startswith("openzipkin/zipkin:")
+    assert compose["services"]["jaeger"]["image"].startswith("jaegertracing/jaeger:2")
+
+
+def test_jaeger_gets_our_config(compose: dict[str, Any]) -> None:
+    jaeger = compose["services"]["jaeger"]
+    mount = jaeger["volumes"][0]
+    source = mount["source"] if isinstance(mount, dict) else mount.split(":")[0]
+    assert source == str(ROOT / "backends/jaeger/config.yaml")
+    assert jaeger["command"] == ["--config", "/etc/jaeger/config.yaml"]
+    assert jaeger["environment"]["JAEGER_LISTEN_HOST"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("service", [pytest.param(s, id=s) for s in APP_SERVICES])
+def test_service_environment_satisfies_its_settings(compose: dict[str, Any], service: str) -> None:
+    spec = compose["services"][service]
+    env = {k: str(v) for k, v in spec["environment"].items()}
+    settings_cls = SETTINGS[service]
+    missing = [name for name in settings_cls.required_env if name not in env]
+    assert not missing, f"{service} lacks {missing} in docker-compose.yml"
+    settings = settings_cls.from_env(env)
+    assert settings.base.host == "0.0.0.0"
+    assert len(settings.base.zipkin_endpoints) == 2
+    assert spec["command"] == ["python", "-m", f"bookshop_{service}"]
+    assert spec["build"]["dockerfile"] == "Dockerfile"
+
+
+@pytest.mark.parametrize(
+    "service", [pytest.param(s, id=s) for s in ["zipkin", "jaeger", *APP_SERVICES]]
+)
+def test_healthchecks_and_start_order(compose: dict[str, Any], service: str) -> None:
+    spec = compose["services"][service]
+    assert spec["healthcheck"]["test"]
+    for dependency in spec.get("depends_on", {}).values():
+        assert dependency["condition"] == "service_healthy"
+    if service in APP_SERVICES:
+        assert {"zipkin", "jaeger"} <= set(spec["depends_on"])
+
+
+def test_ports_are_published(compose: dict[str, Any]) -> None:
+    def published(service: str) -> set[int]:
+        return {int(p["published"]) for p in compose["services"][service].get("ports", [])}
+
+    assert published("frontend") == {8080}
+    assert published("zipkin") == {9411}
+    assert published("jaeger") == {16686}
