@@ -40,14 +40,17 @@ else
   # Download next to the target and rename, so an interrupted fetch never looks complete.
   mkdir -p .cache
   tmp_dir=$(mktemp -d .cache/zipkin-fetch.XXXXXX)
-  trap 'rm -rf "$tmp_dir"' EXIT
-  mvn -q -B dependency:copy \
+  trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
+  # Maven's output is kept out of the way unless it fails.
+  if ! mvn -q -B -Dstyle.color=never dependency:copy \
     "-Dartifact=io.zipkin:zipkin-server:${ZIPKIN_VERSION}:jar:exec" \
-    "-DoutputDirectory=$tmp_dir" ||
-    die "mvn could not fetch io.zipkin:zipkin-server:${ZIPKIN_VERSION}"
+    "-DoutputDirectory=$tmp_dir" >"$tmp_dir.log" 2>&1; then
+    cat "$tmp_dir.log" >&2
+    die "mvn could not fetch io.zipkin:zipkin-server:${ZIPKIN_VERSION} (output above)"
+  fi
   mkdir -p "$(dirname "$zipkin_jar")"
   mv "$tmp_dir/$(basename "$zipkin_jar")" "$zipkin_jar"
-  rm -rf "$tmp_dir"
+  rm -rf "$tmp_dir" "$tmp_dir.log"
   trap - EXIT
 fi
 echo "backends: zipkin ready ($(took "$start"))"
