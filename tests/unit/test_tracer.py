@@ -11,20 +11,16 @@ from typing import Any
 import pytest
 
 import aiozipkin as az
+from aiozipkin.testing import InMemoryTransport
 
 ENDPOINT = az.create_endpoint("svc", ipv4="127.0.0.1", port=8080)
 
 
 @pytest.fixture
-async def tracer() -> AsyncIterator[az.Tracer]:
-    async with az.create_custom(ENDPOINT) as tracer:
+async def tracer(aiozipkin_spans: InMemoryTransport) -> AsyncIterator[az.Tracer]:
+    """A tracer reporting into the plugin's in-memory `aiozipkin_spans`."""
+    async with az.create_custom(ENDPOINT, transport=aiozipkin_spans) as tracer:
         yield tracer
-
-
-def sent(tracer: az.Tracer) -> list[dict[str, Any]]:
-    transport = tracer.transport
-    assert isinstance(transport, az.StubTransport)
-    return [record.asdict() for record in transport.records]
 
 
 async def test_create_is_awaitable_and_a_context_manager() -> None:
@@ -58,11 +54,13 @@ def test_endpoint_validation() -> None:
         az.create_endpoint("a", port=70000)
 
 
-async def test_span_record_is_zipkin_v2(tracer: az.Tracer) -> None:
+async def test_span_record_is_zipkin_v2(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
     with tracer.new_trace(sampled=True) as span:
         span.name("root").kind(az.CLIENT).tag("k", 1).annotate("evt", ts=1.5)
         span.remote_endpoint("peer", ipv4="10.0.0.1", port=99)
-    (record,) = sent(tracer)
+    (record,) = aiozipkin_spans.asdicts()
     assert record["traceId"] == span.context.trace_id
     assert len(record["traceId"]) == 32
     assert record["id"] == span.context.span_id
@@ -82,72 +80,84 @@ async def test_span_record_is_zipkin_v2(tracer: az.Tracer) -> None:
     json.dumps(record)
 
 
-async def test_minimum_duration_is_one_microsecond(tracer: az.Tracer) -> None:
+async def test_minimum_duration_is_one_microsecond(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
     span = tracer.new_trace(sampled=True)
     span.start(ts=10.0)
     span.finish(ts=10.0)
-    (record,) = sent(tracer)
+    (record,) = aiozipkin_spans.asdicts()
     assert record["timestamp"] == 10_000_000
     assert record["duration"] == 1
 
 
-async def test_children_and_parents(tracer: az.Tracer) -> None:
+async def test_children_and_parents(tracer: az.Tracer, aiozipkin_spans: InMemoryTransport) -> None:
     with tracer.new_trace(sampled=True) as root:
         with tracer.new_child(root.context) as child:
             child.name("child")
         with root.new_child("named", az.PRODUCER) as other:
             pass
-    records = {r["id"]: r for r in sent(tracer)}
+    records = {r["id"]: r for r in aiozipkin_spans.asdicts()}
     assert records[child.context.span_id]["parentId"] == root.context.span_id
     assert records[other.context.span_id]["name"] == "named"
     assert records[other.context.span_id]["kind"] == "PRODUCER"
     assert records[other.context.span_id]["duration"] >= 1
     assert {r["traceId"] for r in records.values()} == {root.context.trace_id}
+    assert (
+        aiozipkin_spans.format_tree()
+        == "- <no name> [svc]\n  - child [svc]\n  PRODUCER named [svc]"
+    )
 
 
-async def test_join_span_is_shared(tracer: az.Tracer) -> None:
+async def test_join_span_is_shared(tracer: az.Tracer, aiozipkin_spans: InMemoryTransport) -> None:
     incoming = az.TraceContext("1" * 32, None, "2" * 16, None, False, False)
     with tracer.join_span(incoming) as span:
         pass
-    (record,) = sent(tracer)
+    (record,) = aiozipkin_spans.asdicts()
     assert record["shared"] is True
     assert record["id"] == "2" * 16
     assert span.context.sampled is True
 
 
-async def test_debug_trace(tracer: az.Tracer) -> None:
+async def test_debug_trace(tracer: az.Tracer, aiozipkin_spans: InMemoryTransport) -> None:
     with tracer.new_trace(debug=True) as span, tracer.new_child(span.context):
         pass
-    assert [r.get("debug") for r in sent(tracer)] == [True, True]
+    assert [r.get("debug") for r in aiozipkin_spans.asdicts()] == [True, True]
 
 
-async def test_exception_becomes_error_tag(tracer: az.Tracer) -> None:
+async def test_exception_becomes_error_tag(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
     with pytest.raises(ValueError, match="boom"), tracer.new_trace(sampled=True):
         raise ValueError("boom")
     with pytest.raises(KeyError), tracer.new_trace(sampled=True):
         raise KeyError()
-    records = sent(tracer)
+    records = aiozipkin_spans.asdicts()
     assert records[0]["tags"] == {"error": "boom"}
     assert records[1]["tags"] == {"error": "KeyError"}
 
 
-async def test_ignored_exceptions_are_not_errors() -> None:
-    async with az.create_custom(ENDPOINT, ignored_exceptions=[LookupError]) as tracer:
+async def test_ignored_exceptions_are_not_errors(aiozipkin_spans: InMemoryTransport) -> None:
+    async with az.create_custom(
+        ENDPOINT, transport=aiozipkin_spans, ignored_exceptions=[LookupError]
+    ) as tracer:
         with pytest.raises(KeyError), tracer.new_trace(sampled=True):
             raise KeyError("x")
-        assert "tags" not in sent(tracer)[0]
+        assert "tags" not in aiozipkin_spans.asdicts()[0]
 
 
-async def test_span_reported_once(tracer: az.Tracer) -> None:
+async def test_span_reported_once(tracer: az.Tracer, aiozipkin_spans: InMemoryTransport) -> None:
     span = tracer.new_trace(sampled=True)
     span.start()
     span.finish()
     span.finish()
     span.finish(exception=RuntimeError("late"))
-    assert len(sent(tracer)) == 1
+    assert len(aiozipkin_spans.asdicts()) == 1
 
 
-async def test_unsampled_spans_are_noop(tracer: az.Tracer) -> None:
+async def test_unsampled_spans_are_noop(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
     with tracer.new_trace(sampled=False) as span:
         assert span.is_noop
         assert isinstance(span, az.NoopSpan)
@@ -156,7 +166,7 @@ async def test_unsampled_spans_are_noop(tracer: az.Tracer) -> None:
         assert child.is_noop
         assert child.context.sampled is False
         assert child.context.parent_id == span.context.span_id
-    assert sent(tracer) == []
+    assert aiozipkin_spans.asdicts() == []
 
 
 async def test_sampler_decides_deferred_contexts() -> None:
@@ -169,25 +179,27 @@ async def test_sampler_decides_deferred_contexts() -> None:
         assert not tracer.new_child(accepted).is_noop
 
 
-async def test_unfinished_span_is_not_retained(tracer: az.Tracer) -> None:
+async def test_unfinished_span_is_not_retained(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
     span = tracer.new_trace(sampled=True)
     span.start()
     ref = weakref.ref(span)
     del span
     gc.collect()
     assert ref() is None
-    assert sent(tracer) == []
+    assert aiozipkin_spans.asdicts() == []
 
 
-async def test_span_limits_truncate_visibly() -> None:
+async def test_span_limits_truncate_visibly(aiozipkin_spans: InMemoryTransport) -> None:
     limits = az.SpanLimits(max_tag_value_length=5, max_annotations=2, max_tags=3)
-    async with az.create_custom(ENDPOINT, limits=limits) as tracer:
+    async with az.create_custom(ENDPOINT, transport=aiozipkin_spans, limits=limits) as tracer:
         with tracer.new_trace(sampled=True) as span:
             span.tag("big", "x" * 1000)
             span.tag("b", "1").tag("c", "2").tag("d", "3")
             for i in range(5):
                 span.annotate(str(i))
-        (record,) = sent(tracer)
+        (record,) = aiozipkin_spans.asdicts()
     assert record["tags"]["big"] == "xxxxx"
     assert "d" not in record["tags"]
     assert len(record["annotations"]) == 2
