@@ -40,5 +40,5 @@ def run_service(
         port=settings.base.port,
         print=None,
         shutdown_timeout=10.0,
-        access_log_format='%a "%r" %s %b %Tfms trace_id=%{X-Trace-Id}o',
+        access_log_format='%a "%r" %s %b %Tfs trace_id=%{X-Trace-Id}o',
     )
