@@ -2,7 +2,8 @@
 # Fetches the Zipkin server jar and builds the Jaeger v2 binary into .cache/ (git-ignored).
 #
 # Idempotent: the jar is kept once downloaded, and Jaeger is rebuilt only when
-# backends/jaeger/go.mod or go.sum is newer than .cache/bin/jaeger.
+# backends/jaeger/go.mod, go.sum or backends/versions.env (the pins) is newer than
+# .cache/bin/jaeger.
 # Needs java + mvn (Zipkin) and go (Jaeger); a missing tool is an error, never a skip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
