@@ -234,7 +234,15 @@ def inject_message(context: TraceContext, carrier: MutableMapping[str, str]) -> 
 
 def extract_message(carrier: Mapping[str, str]) -> TraceContext | None:
     """Read a trace context from message headers written by `inject_message` or a peer."""
-    return extract(carrier).context
+    context = extract(carrier).context
+    if context is None or context.tracestate is not None:
+        return context
+    # `inject_message` writes tracestate beside the `b3` header; read it back with it.
+    try:
+        tracestate = _parse_tracestate(_lookup(carrier)("tracestate"))
+    except (TypeError, ValueError, AttributeError):
+        return context
+    return context if tracestate is None else context._replace(tracestate=tracestate)
 
 
 def validate_formats(formats: Iterable[str]) -> tuple[str, ...]:
