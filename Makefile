@@ -42,5 +42,8 @@ down:
 logs:
 	bash scripts/stack.sh logs
 
+e2e: venv backends
+	$(VENV)/bin/pytest tests/e2e
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -78,7 +78,14 @@ frontend=http://127.0.0.1:$FRONTEND_PORT/health
 URLS
 }
 
-http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+http_ok() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
+  else
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+      "$1" 2>/dev/null
+  fi
+}
 
 honcho_running() {
   [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
