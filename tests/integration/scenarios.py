@@ -1,4 +1,4 @@
-"""Span shapes sent through the public API, each to both Zipkin and Jaeger.
+"""Span shapes made through the public API; test_zipkin and test_jaeger send each to a server.
 
 A scenario gets two tracers (services "a" and "b", each with its own RecordingTransport),
 makes spans with them, checks what the library produced where that is the point of the
