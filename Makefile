@@ -45,5 +45,13 @@ logs:
 e2e: venv backends
 	$(VENV)/bin/pytest tests/e2e
 
+# Benchmarks side by side with the reference tracers (a cached virtualenv in .cache, wrk from
+# apt): prints figures and ratios, asserts nothing. BENCH_ARGS="--quick" for a shorter run.
+bench: venv
+	$(PY) -m bench.run $(BENCH_ARGS)
+	@for f in bench/transport_*.py; do \
+		[ -e "$$f" ] || continue; m="$${f%.py}"; echo "== $$m"; $(PY) -m "$${m//\//.}" || exit 1; \
+	done
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

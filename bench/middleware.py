@@ -1,0 +1,157 @@
+"""Middleware worker: what tracing adds to one request inside aiohttp, without the network.
+
+    python -m bench.middleware IMPL [--requests N] [--repeats N]
+
+A hello-world application handles a mocked GET / through `Application._handle` (routing,
+the middleware chain, the handler), as the server does after parsing. Far less noisy than
+wrk on a shared machine, it tells the per-request cost in microseconds. IMPL: `untraced`,
+`noop-middleware`, `ours-unsampled`, `ours` (100% sampled) or `aiozipkin-1.1.1` (reference
+virtualenv). Finished spans go to an in-memory transport and are encoded every 100.
+Prints {"us_per_request": [...]} as JSON, one figure per repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from ._common import SERVICE, emit
+
+__all__ = ["main"]
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_BATCH: Final = 100
+
+
+async def _hello(request: web.Request) -> web.Response:
+    return web.Response(text="Hello, world")
+
+
+class _PeerTransport:
+    """What the request's socket reports: a client address, like a real connection."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 54321) if name == "peername" else default
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def _app() -> web.Application:
+    app = web.Application()
+    app.router.add_get("/", _hello)
+    return app
+
+
+def _untraced() -> tuple[web.Application, Callable[[], None]]:
+    return _app(), lambda: None
+
+
+def _noop_middleware() -> tuple[web.Application, Callable[[], None]]:
+    @web.middleware
+    async def passthrough(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        return await handler(request)
+
+    app = _app()
+    app.middlewares.append(passthrough)
+    return app, lambda: None
+
+
+def _ours(sample_rate: float = 1.0) -> tuple[web.Application, Callable[[], None]]:
+    import aiozipkin as az
+
+    from . import _ours as ours
+
+    transport = ours.Collect()
+    tracer = ours.make_tracer(transport, sample_rate=sample_rate)
+    encode = ours.encoder()
+    records = transport.records
+
+    def drain() -> None:
+        encode(records)
+        records.clear()
+
+    return az.setup(_app(), tracer), drain
+
+
+def _ours_unsampled() -> tuple[web.Application, Callable[[], None]]:
+    return _ours(sample_rate=0.0)
+
+
+def _aiozipkin_111() -> tuple[web.Application, Callable[[], None]]:
+    # Typed as Any: the reference installs under our import name, in another virtualenv.
+    az: Any = importlib.import_module("aiozipkin")
+    warnings.simplefilter("ignore")  # 1.1.1 uses plain string app keys
+    from .lifecycle import _Collect1
+
+    transport = _Collect1()
+    endpoint = az.create_endpoint(SERVICE, ipv4="127.0.0.1", port=8080)
+    tracer = az.Tracer(transport, az.Sampler(sample_rate=1.0), endpoint)
+    records = transport.records
+    app = _app()
+    az.setup(app, tracer)
+
+    def drain() -> None:
+        import json
+
+        json.dumps([r.asdict() for r in records], separators=(",", ":")).encode()
+        records.clear()
+
+    return app, drain
+
+
+_IMPLS: Final = {
+    "untraced": _untraced,
+    "noop-middleware": _noop_middleware,
+    "ours-unsampled": _ours_unsampled,
+    "ours": _ours,
+    "aiozipkin-1.1.1": _aiozipkin_111,
+}
+
+
+async def _measure(impl: str, requests: int, repeats: int) -> list[float]:
+    app, drain = _IMPLS[impl]()
+    app.freeze()
+    request = make_mocked_request(
+        "GET",
+        "/",
+        headers={"Host": "127.0.0.1:8080", "User-Agent": "wrk", "Accept": "*/*"},
+        app=app,
+        transport=_PeerTransport(),
+    )
+    handle = app._handle
+
+    async def run(n: int) -> None:
+        for i in range(n):
+            await handle(request)
+            if i % _BATCH == _BATCH - 1:
+                drain()
+
+    await run(2000)
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        await run(requests)
+        out.append((time.perf_counter() - start) / requests * 1e6)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("impl", choices=sorted(_IMPLS))
+    parser.add_argument("--requests", type=int, default=200, help="requests per repeat")
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args()
+    emit({"us_per_request": asyncio.run(_measure(args.impl, args.requests, args.repeats))})
+
+
+if __name__ == "__main__":
+    main()
