@@ -1,0 +1,312 @@
+"""The HTTP transport when the collector fails: retries, backoff, budgets, outages, hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+import aiozipkin as az
+from aiozipkin import transport as transport_module
+from tests.unit.test_transport import (
+    SPANS_PATH,
+    Collector,
+    accounted,
+    eventually,
+    free_port,
+    make_record,
+    make_records,
+)
+
+Make = Callable[..., az.Transport]
+
+
+@pytest.fixture
+async def collector() -> AsyncIterator[Collector]:
+    collector = Collector()
+    await collector.start()
+    yield collector
+    await collector.stop()
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport_module, "_BACKOFF_BASE", 0.01)
+    monkeypatch.setattr(transport_module, "_BACKOFF_MAX", 0.05)
+
+
+@pytest.fixture
+async def transports() -> AsyncIterator[Make]:
+    """Make transports that are closed (without waiting) at the end of the test."""
+    made: list[az.Transport] = []
+
+    def make(address: str, *args: Any, **kwargs: Any) -> az.Transport:
+        made.append(az.Transport(address, *args, **kwargs))
+        return made[-1]
+
+    yield make
+    for transport in made:
+        await transport.close(timeout=0)
+
+
+@pytest.mark.parametrize(
+    "status", [pytest.param(s, id=str(s)) for s in (408, 429, 500, 502, 503, 504)]
+)
+async def test_retryable_statuses_are_retried(
+    collector: Collector, transports: Make, fast_backoff: None, status: int
+) -> None:
+    collector.replies = [(status, {}, "busy")] * 2
+    transport = transports(collector.url, send_interval=0.01)
+    records = make_records(4)
+    for record in records:
+        transport.send(record)
+    await eventually(lambda: collector.spans, what="the batch after two failures")
+    assert len(collector.attempts) == 3
+    assert collector.spans == [r.asdict() for r in records]
+    stats = transport.stats()
+    assert stats["retries"] == 2
+    assert stats["spans_sent"] == 4
+    assert stats["spans_dropped"] == 0
+
+
+async def test_the_default_keeps_retrying_well_past_three_attempts(
+    collector: Collector, transports: Make, fast_backoff: None
+) -> None:
+    collector.replies = [(503, {}, "restarting")] * 12
+    transport = transports(collector.url, send_interval=0.01)
+    transport.send(make_record())
+    await eventually(lambda: collector.spans, what="the span after 12 failures")
+    assert transport.stats()["retries"] == 12
+    assert transport.stats()["dropped_failed"] == 0
+
+
+async def test_retry_after_seconds_is_honoured(
+    collector: Collector, transports: Make, fast_backoff: None
+) -> None:
+    collector.replies = [(503, {"Retry-After": "1"}, "later")]
+    transport = transports(collector.url, send_interval=0.01)
+    transport.send(make_record())
+    await eventually(lambda: collector.spans, what="the span after Retry-After")
+    first, second = collector.attempts
+    # The backoff alone would have retried after at most 0.05 s.
+    assert second.at - first.at >= 0.9
+
+
+async def test_retry_after_date_is_honoured(
+    collector: Collector, transports: Make, fast_backoff: None
+) -> None:
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    collector.replies = [(429, {"Retry-After": when}, "slow down")]
+    transport = transports(collector.url, send_interval=0.01)
+    transport.send(make_record())
+    await eventually(lambda: collector.spans, what="the span after Retry-After", timeout=15)
+    first, second = collector.attempts
+    assert second.at - first.at >= 0.9  # the date has a one-second resolution
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, None, id="absent"),
+        pytest.param("", None, id="empty"),
+        pytest.param("3", 3.0, id="seconds"),
+        pytest.param(" 1.5 ", 1.5, id="fraction"),
+        pytest.param("-4", 0.0, id="negative"),
+        pytest.param("86400", 60.0, id="capped"),
+        pytest.param("nan", None, id="nan"),
+        pytest.param("soon", None, id="garbage"),
+        pytest.param("Wed, 21 Oct 2015 07:28:00 GMT", 0.0, id="past-date"),
+    ],
+)
+def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
+    assert transport_module._parse_retry_after(value) == expected
+
+
+def test_retry_after_future_date() -> None:
+    value = email.utils.formatdate(time.time() + 30, usegmt=True)
+    seconds = transport_module._parse_retry_after(value)
+    assert seconds is not None
+    assert 28 <= seconds <= 30
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    transport = az.Transport("http://127.0.0.1:9/api/v2/spans")
+    ceilings = []
+    for failures in range(1, 12):
+        transport._failures = failures
+        delays = [transport._backoff() for _ in range(200)]
+        ceiling = min(transport_module._BACKOFF_MAX, 0.2 * 2 ** (failures - 1))
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 100  # jittered
+        ceilings.append(max(delays))
+    assert ceilings[0] < ceilings[3] < ceilings[6]
+    assert max(ceilings) <= transport_module._BACKOFF_MAX
+
+
+async def test_explicit_attempt_count_bounds_each_batch(
+    collector: Collector, transports: Make, fast_backoff: None
+) -> None:
+    collector.replies = [(500, {}, "down")] * 100
+    transport = transports(collector.url, send_interval=0.01, send_attempt_count=2, send_max_size=3)
+    for record in make_records(6):
+        transport.send(record)
+    await eventually(lambda: transport.stats()["batches_failed"] == 2, what="two failed batches")
+    stats = transport.stats()
+    assert len(collector.attempts) == 4
+    assert stats["retries"] == 2
+    assert stats["dropped_failed"] == 6
+    assert stats["queue_spans"] == 0
+    assert accounted(stats) == 6
+
+
+async def test_the_retry_budget_bounds_an_outage(
+    collector: Collector, transports: Make, fast_backoff: None
+) -> None:
+    collector.replies = [(503, {}, "down")] * 10_000
+    transport = transports(collector.url, send_interval=0.01, retry_budget=0.3, send_max_size=2)
+    for record in make_records(6):
+        transport.send(record)
+    await eventually(lambda: transport.stats()["queue_spans"] == 0, what="all batches given up")
+    stats = transport.stats()
+    assert stats["dropped_failed"] == 6
+    assert stats["batches_failed"] == 3
+    # The first batch used the budget; past it, each further batch gets a single attempt.
+    assert len(collector.attempts) == stats["retries"] + 3
+
+
+async def test_a_rejected_batch_is_not_retried_and_logged_once_with_its_body(
+    collector: Collector, transports: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    collector.replies = [(400, {}, "Expected a JSON_V2 encoded list")] * 2
+    transport = transports(collector.url, send_interval=0.01, send_max_size=1)
+    for record in make_records(3):
+        transport.send(record)
+    await eventually(lambda: collector.spans, what="the third span")
+    stats = transport.stats()
+    assert len(collector.attempts) == 3
+    assert stats["batches_rejected"] == stats["batches_failed"] == 2
+    assert stats["dropped_failed"] == 2
+    assert stats["retries"] == 0
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "400" in errors[0].getMessage()
+    assert "Expected a JSON_V2 encoded list" in errors[0].getMessage()
+
+
+async def test_spans_stay_queued_while_the_collector_is_down(
+    fast_backoff: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aiozipkin")
+    port = free_port()
+    transport = az.Transport(f"http://127.0.0.1:{port}{SPANS_PATH}", send_interval=0.01)
+    for record in make_records(50):
+        transport.send(record)
+    await eventually(lambda: transport.stats()["retries"] >= 5, what="retries while down")
+    for record in make_records(50, start=50):
+        transport.send(record)
+    assert transport.stats()["queue_spans"] == 100
+    collector = Collector()
+    await collector.start(port=port)
+    try:
+        await eventually(lambda: len(collector.spans) == 100, what="every span once")
+        assert await transport.close() == 0
+    finally:
+        await collector.stop()
+    assert sorted(s["name"] for s in collector.spans) == sorted(f"op-{n}" for n in range(100))
+    stats = transport.stats()
+    assert stats["spans_sent"] == 100
+    assert stats["spans_dropped"] == 0
+    assert "unreachable" in caplog.text
+    assert "reachable again" in caplog.text
+
+
+class HungCollector:
+    """Accepts connections and reads requests, but never answers."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests = asyncio.Event()
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        await reader.readuntil(b"\r\n\r\n")
+        self.requests.set()
+        await reader.read()  # until the client gives up
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}{SPANS_PATH}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        for writer in self.writers:
+            writer.close()
+        self.server.close()
+        await self.server.wait_closed()
+
+
+@pytest.fixture
+def hung() -> HungCollector:
+    return HungCollector()
+
+
+async def test_a_hung_collector_does_not_hold_up_the_app(hung: HungCollector) -> None:
+    async with hung as url:
+        tracer = await az.create(
+            url, az.create_endpoint("app"), sample_rate=1.0, send_interval=0.01
+        )
+        transport = tracer.transport
+        assert isinstance(transport, az.Transport)
+
+        async def handler(request: web.Request) -> web.Response:
+            with tracer.new_trace() as span:
+                span.name("handler")
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_get("/", handler)
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(server.make_url("/")) as resp:
+                    assert resp.status == 200
+                await asyncio.wait_for(hung.requests.wait(), 10)
+                # The upload is pending on a collector that never answers; the app goes on.
+                for _ in range(50):
+                    async with session.get(server.make_url("/")) as resp:
+                        assert await resp.text() == "ok"
+                assert hung.requests.is_set()
+                stats = transport.stats()
+                assert stats["spans_queued"] == 51
+                assert stats["spans_sent"] == 0
+                started = time.monotonic()
+                assert await transport.close(timeout=0.2) == 51
+                # Cut at the close timeout, not at the request timeout (5 s).
+                assert time.monotonic() - started < 4
+        finally:
+            await server.close()
+        await tracer.close()
+
+
+async def test_a_timed_out_upload_is_retried(hung: HungCollector, fast_backoff: None) -> None:
+    async with hung as url:
+        transport = az.Transport(
+            url, send_interval=0.01, send_timeout=aiohttp.ClientTimeout(total=0.1)
+        )
+        transport.send(make_record())
+        await eventually(lambda: hung.connections >= 2, what="a second attempt")
+        assert transport.stats()["retries"] >= 1
+        assert await transport.close(timeout=0) == 1
