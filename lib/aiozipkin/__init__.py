@@ -28,6 +28,7 @@ from .constants import (
 )
 from .context import Endpoint, TraceContext, create_endpoint
 from .current import current_context, current_span
+from .encoding import Encoding
 from .limits import SpanLimits
 from .log_correlation import LOG_FORMAT, TraceLogFilter
 from .propagation import (
@@ -67,6 +68,7 @@ __all__ = [
     "REQUEST_AIOZIPKIN_KEY",
     "SERVER",
     "W3C",
+    "Encoding",
     "Endpoint",
     "MultiTransport",
     "NoopSpan",

@@ -15,6 +15,7 @@ from .context import (
     generate_random_64bit_string,
     generate_random_128bit_string,
 )
+from .encoding import Encoding
 from .limits import SpanLimits
 from .propagation import B3_MULTI, DEFAULT_INJECT_FORMATS, FORMATS, validate_formats
 from .record import Record
@@ -193,6 +194,10 @@ def create(
     limits: SpanLimits | None = None,
     inject_formats: Iterable[str] = DEFAULT_INJECT_FORMATS,
     extract_prefer: str = B3_MULTI,
+    encoding: Encoding | str = Encoding.JSON,
+    gzip: bool = True,
+    max_queue_spans: int = 10_000,
+    max_queue_bytes: int = 8 * 1024 * 1024,
 ) -> _TracerCreation:
     """A tracer reporting to one Zipkin address, or to each address of a list."""
     addresses = [zipkin_address] if isinstance(zipkin_address, str) else list(zipkin_address)
@@ -200,7 +205,15 @@ def create(
         raise ValueError("zipkin_address: at least one collector address is needed")
     sampler = Sampler(sample_rate=sample_rate)
     transports: list[TransportABC] = [
-        Transport(address, send_interval=send_interval, send_timeout=send_timeout)
+        Transport(
+            address,
+            send_interval=send_interval,
+            send_timeout=send_timeout,
+            encoding=encoding,
+            gzip=gzip,
+            max_queue_spans=max_queue_spans,
+            max_queue_bytes=max_queue_bytes,
+        )
         for address in addresses
     ]
     transport = transports[0] if len(transports) == 1 else MultiTransport(transports)

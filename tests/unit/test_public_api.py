@@ -44,6 +44,7 @@ EXTENSIONS = {
     "B3_SINGLE",
     "LOG_FORMAT",
     "W3C",
+    "Encoding",
     "MultiTransport",
     "NoopSpan",
     "RateLimitingSampler",
