@@ -17,6 +17,7 @@ __all__ = [
     "Span",
     "get_json",
     "is_complete_order_trace",
+    "is_settled",
     "jaeger_span_count",
     "place_order",
     "poll",
@@ -111,6 +112,17 @@ async def wait_trace(
     return await poll(lambda: zipkin_trace(bookshop, http, trace_id), done, what=what)
 
 
+def is_settled(spans: list[Span]) -> bool:
+    """A root is in, every parent is in, and every CLIENT span has its SERVER side."""
+    ids = {s["id"] for s in spans}
+    server_parents = {s.get("parentId") for s in spans if s.get("kind") == "SERVER"}
+    return (
+        any("parentId" not in s for s in spans)
+        and all(s["parentId"] in ids for s in spans if "parentId" in s)
+        and all(s["id"] in server_parents for s in spans if s.get("kind") == "CLIENT")
+    )
+
+
 def is_complete_order_trace(spans: list[Span]) -> bool:
     """The worker's part is in, every call has its server side, every query its statements."""
     kinds = [s.get("kind") for s in spans]
@@ -122,7 +134,8 @@ def is_complete_order_trace(spans: list[Span]) -> bool:
     clients_answered = all(s["id"] in server_parents for s in spans if s.get("kind") == "CLIENT")
     db_servers = [s for s in spans if service(s) == "db_proxy" and s.get("kind") == "SERVER"]
     return (
-        len(worker_clients) == 2
+        is_settled(spans)
+        and len(worker_clients) == 2
         and clients_answered
         and len(db_servers) == 2
         and all(s["id"] in local_parents for s in db_servers)
