@@ -10,11 +10,8 @@ from bookshop_common import (
     SESSION_KEY,
     TracerFactory,
     Upstream,
-    add_health_route,
     client_session_ctx,
-    service_middlewares,
-    tracing_ctx,
-    zipkin_tracer_factory,
+    setup_service,
 )
 
 from .routes import setup_routes
@@ -30,16 +27,8 @@ def create_app(
     """The backend app; its client session and tracer are made at start-up."""
     app = web.Application(client_max_size=16 * 1024)
     app[SETTINGS_KEY] = settings
-    health = add_health_route(app, settings.base.service_name)
+    setup_service(app, settings.base, tracer_factory)
     setup_routes(app)
-    app.cleanup_ctx.append(
-        tracing_ctx(
-            settings.base,
-            tracer_factory or zipkin_tracer_factory(settings.base),
-            skip_routes=[health],
-            middlewares=service_middlewares(settings.base),
-        )
-    )
     app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
     app.cleanup_ctx.append(_upstreams_ctx)
     return app

@@ -6,10 +6,7 @@ from aiohttp import web
 
 from bookshop_common import (
     TracerFactory,
-    add_health_route,
-    service_middlewares,
-    tracing_ctx,
-    zipkin_tracer_factory,
+    setup_service,
 )
 
 from .routes import setup_routes
@@ -28,14 +25,6 @@ def create_app(
     app[SETTINGS_KEY] = settings
     app[STORE_KEY] = KeyValueStore(settings.max_keys)
     app[QUEUES_KEY] = Queues(settings.max_jobs)
-    health = add_health_route(app, settings.base.service_name)
+    setup_service(app, settings.base, tracer_factory)
     setup_routes(app)
-    app.cleanup_ctx.append(
-        tracing_ctx(
-            settings.base,
-            tracer_factory or zipkin_tracer_factory(settings.base),
-            skip_routes=[health],
-            middlewares=service_middlewares(settings.base),
-        )
-    )
     return app

@@ -33,8 +33,9 @@ from .web import (
     local_endpoint,
     read_json_object,
     service_middlewares,
+    setup_service,
     trace_id_middleware,
-    tracing_ctx,
+    tracer_ctx,
     zipkin_tracer_factory,
 )
 
@@ -77,7 +78,8 @@ __all__ = [
     "service_middlewares",
     "set_fault_spec",
     "setup_logging",
+    "setup_service",
     "trace_id_middleware",
-    "tracing_ctx",
+    "tracer_ctx",
     "zipkin_tracer_factory",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -40,8 +40,9 @@ __all__ = [
     "local_endpoint",
     "read_json_object",
     "service_middlewares",
+    "setup_service",
     "trace_id_middleware",
-    "tracing_ctx",
+    "tracer_ctx",
     "zipkin_tracer_factory",
 ]
 
@@ -183,36 +184,47 @@ def zipkin_tracer_factory(settings: BaseSettings) -> TracerFactory:
     return make
 
 
-def tracing_ctx(
-    settings: BaseSettings,
-    factory: TracerFactory,
-    *,
-    skip_routes: Sequence[web.AbstractRoute],
-    middlewares: Iterable[Middleware],
-) -> CleanupCtx:
-    """Create the tracer at start-up, install its middleware, then `middlewares` inside it.
+def tracer_ctx(settings: BaseSettings, factory: TracerFactory) -> CleanupCtx:
+    """Create the tracer at start-up for the tracing middleware; close (flush) it at cleanup.
 
-    The service's own middlewares go after the tracing one so that they run inside the
-    server span: an injected delay or error, and the JSON error body, belong to the span.
-    `az.setup` closes (and so flushes) the tracer on cleanup.
+    Registered before the service's other contexts, it is closed after them, so the spans
+    of a consumer finishing its last job still go out.
     """
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         tracer = await factory(local_endpoint(settings))
-        az.setup(app, tracer, skip_routes=list(skip_routes))
-        app.middlewares.extend(middlewares)
-        yield
+        app[az.APP_AIOZIPKIN_KEY] = tracer
+        try:
+            yield
+        finally:
+            await tracer.close()
 
     return ctx
 
 
-def service_middlewares(settings: BaseSettings) -> list[Middleware]:
-    """The middlewares every service runs inside the server span, outermost first."""
+def service_middlewares(
+    settings: BaseSettings, *, skip_routes: Sequence[web.AbstractRoute]
+) -> list[Middleware]:
+    """The middlewares every service runs, outermost first.
+
+    Tracing comes first so that the others run inside the server span: an injected delay or
+    error, and the JSON error body, belong to the span.
+    """
     return [
+        az.middleware_maker(skip_routes=list(skip_routes)),
         trace_id_middleware,
         error_middleware,
         fault_middleware(settings.service_name, settings.default_faults),
     ]
+
+
+def setup_service(
+    app: web.Application, settings: BaseSettings, tracer_factory: TracerFactory | None = None
+) -> None:
+    """`GET /health` (untraced), the shared middlewares, and the tracer's lifetime."""
+    health = add_health_route(app, settings.service_name)
+    app.middlewares.extend(service_middlewares(settings, skip_routes=[health]))
+    app.cleanup_ctx.append(tracer_ctx(settings, tracer_factory or zipkin_tracer_factory(settings)))
 
 
 def client_session_ctx(timeout: float) -> CleanupCtx:

@@ -8,10 +8,7 @@ from aiohttp import web
 
 from bookshop_common import (
     TracerFactory,
-    add_health_route,
-    service_middlewares,
-    tracing_ctx,
-    zipkin_tracer_factory,
+    setup_service,
 )
 
 from .db import Database
@@ -28,16 +25,8 @@ def create_app(
     """The db_proxy app; the database is opened (schema, seed) at start-up."""
     app = web.Application(client_max_size=16 * 1024)
     app[SETTINGS_KEY] = settings
-    health = add_health_route(app, settings.base.service_name)
+    setup_service(app, settings.base, tracer_factory)
     setup_routes(app)
-    app.cleanup_ctx.append(
-        tracing_ctx(
-            settings.base,
-            tracer_factory or zipkin_tracer_factory(settings.base),
-            skip_routes=[health],
-            middlewares=service_middlewares(settings.base),
-        )
-    )
     app.cleanup_ctx.append(_database_ctx)
     return app
 
