@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_aiohttp import AiohttpClient, AiohttpServer
 
-from tests.services.stack import Span, Stack, eventually
+from tests.services.stack import Span, Stack, eventually, start_stack
 
 JSON = {"Content-Type": "application/json"}
 
@@ -209,3 +211,29 @@ async def test_bad_fault_header_is_a_400(stack: Stack) -> None:
 async def test_order_without_json_content_type_is_a_415(stack: Stack) -> None:
     resp = await stack.client.post("/api/orders", data=b'{"book_id": 1, "quantity": 1}')
     assert resp.status == 415
+
+
+async def test_slow_downstream_times_out_instead_of_hanging(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    stack = await start_stack(
+        aiohttp_server,
+        aiohttp_client,
+        tmp_path,
+        extra_env={"backend": {"UPSTREAM_TIMEOUT": "0.2"}},
+    )
+    resp = await stack.client.get("/api/books/1", headers={"X-Demo-Fault": "cache=delay:1s"})
+    assert resp.status == 502
+    assert "timed out" in (await resp.json())["error"]
+    spans = stack.trace(resp.headers["X-Trace-Id"])
+    backend = next(s for s in spans if _service(s) == "backend" and s["kind"] == "SERVER")
+    assert backend["tags"]["http.status_code"] == "504"
+
+
+async def test_unreachable_downstream_is_a_502(stack: Stack) -> None:
+    await stack.servers["db_proxy"].close()
+    resp = await stack.client.get("/api/books")
+    assert resp.status == 502
+    body = await resp.json()
+    assert "db_proxy" in body["error"]
+    assert body["upstream"] == "backend"
