@@ -19,12 +19,17 @@ __all__ = [
 _getrandbits = random.getrandbits
 
 
+_ZERO16 = "0" * 16
+_ZERO32 = "0" * 32
+
+
+# Ids are on every span's path: %-formatting is cheaper than format specs in f-strings.
 def generate_random_64bit_string() -> str:
     """Return a new, never all-zero, 64-bit id as 16 lower-case hex characters."""
     value = _getrandbits(64)
     while not value:
         value = _getrandbits(64)
-    return f"{value:016x}"
+    return "%016x" % value  # noqa: UP031
 
 
 def generate_random_128bit_string() -> str:
@@ -32,7 +37,27 @@ def generate_random_128bit_string() -> str:
     value = _getrandbits(128)
     while not value:
         value = _getrandbits(128)
-    return f"{value:032x}"
+    return "%032x" % value  # noqa: UP031
+
+
+def _new_ids_128() -> tuple[str, str]:
+    """A 128-bit trace id and a 64-bit span id, both never all-zero, from one random draw."""
+    ids = "%048x" % _getrandbits(192)  # noqa: UP031
+    trace_id = ids[:32]
+    span_id = ids[32:]
+    if trace_id == _ZERO32 or span_id == _ZERO16:
+        return generate_random_128bit_string(), generate_random_64bit_string()
+    return trace_id, span_id
+
+
+def _new_ids_64() -> tuple[str, str]:
+    """A 64-bit trace id and a 64-bit span id, both never all-zero, from one random draw."""
+    ids = "%032x" % _getrandbits(128)  # noqa: UP031
+    trace_id = ids[:16]
+    span_id = ids[16:]
+    if trace_id == _ZERO16 or span_id == _ZERO16:
+        return generate_random_64bit_string(), generate_random_64bit_string()
+    return trace_id, span_id
 
 
 class Endpoint(NamedTuple):

@@ -12,8 +12,9 @@ import aiohttp
 from .context import (
     Endpoint,
     TraceContext,
+    _new_ids_64,
+    _new_ids_128,
     generate_random_64bit_string,
-    generate_random_128bit_string,
 )
 from .encoding import Encoding
 from .limits import SpanLimits
@@ -28,6 +29,9 @@ __all__ = ["Tracer", "create", "create_custom"]
 logger = logging.getLogger("aiozipkin")
 
 _ExcTypes = tuple[type[BaseException], ...]
+# Contexts are made on every span: tuple.__new__ skips the NamedTuple's Python-level
+# __new__, which is most of the cost of building one (all seven fields are passed).
+_new_tuple = tuple.__new__
 
 
 class Tracer:
@@ -54,9 +58,7 @@ class Tracer:
         if extract_prefer not in FORMATS:
             raise ValueError(f"extract_prefer must be one of {FORMATS}, got {extract_prefer!r}")
         self._extract_prefer = extract_prefer
-        self._new_trace_id = (
-            generate_random_128bit_string if trace_id_128bit else generate_random_64bit_string
-        )
+        self._new_ids = _new_ids_128 if trace_id_128bit else _new_ids_64
         self._report_errors = 0
         self._closed = False
 
@@ -82,13 +84,13 @@ class Tracer:
 
     def new_trace(self, sampled: bool | None = None, debug: bool = False) -> SpanAbc:
         """Start a new trace; `sampled=None` lets the sampler decide."""
-        trace_id = self._new_trace_id()
+        trace_id, span_id = self._new_ids()
         if debug:
             sampled = True
         elif sampled is None:
             sampled = self._sampler.is_sampled(trace_id)
-        context = TraceContext(
-            trace_id, None, generate_random_64bit_string(), sampled, debug, False
+        context: TraceContext = _new_tuple(
+            TraceContext, (trace_id, None, span_id, sampled, debug, False, None)
         )
         return self.to_span(context)
 
@@ -106,14 +108,17 @@ class Tracer:
             sampled = True
         elif sampled is None:
             sampled = self._sampler.is_sampled(context.trace_id)
-        child = TraceContext(
-            context.trace_id,
-            context.span_id,
-            generate_random_64bit_string(),
-            sampled,
-            context.debug,
-            False,
-            context.tracestate,
+        child: TraceContext = _new_tuple(
+            TraceContext,
+            (
+                context.trace_id,
+                context.span_id,
+                generate_random_64bit_string(),
+                sampled,
+                context.debug,
+                False,
+                context.tracestate,
+            ),
         )
         return self.to_span(child)
 
