@@ -23,6 +23,7 @@ cd "$root"
 RUN_DIR=${RUN_DIR:-.run}
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
+export RUN_DIR
 VENV=${VENV:-.venv}
 pid_file="$RUN_DIR/honcho.pid"
 log_file="$RUN_DIR/stack.log"
@@ -122,7 +123,7 @@ wait_all_healthy() {
       if ((SECONDS > deadline)); then
         say "$name did not become healthy at $url within ${timeout}s; last log lines:"
         tail -n 40 "$log_file" >&2 || true
-        "$0" down || true
+        bash "$0" down || true
         exit 1
       fi
       sleep 0.3
