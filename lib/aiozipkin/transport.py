@@ -213,6 +213,7 @@ class Transport(TransportABC):
         self._failures = 0  # consecutive failed attempts, across batches
         self._failing_since: float | None = None
         self._retry_after: float | None = None
+        self._last_error = ""
         self._logged_statuses: set[int] = set()
         self._next_warning = 0.0
         self._warned_drops = dict.fromkeys(_DROP_CAUSES, 0)
@@ -270,7 +271,7 @@ class Transport(TransportABC):
         if self._waiter is not None:
             if len(queue) >= self._max_size or self._queue_bytes >= self._message_max:
                 self._wake()
-        elif self._task is None:
+        elif self._task is None or self._task.done():
             self._start()
 
     def _drop(self, cause: str, count: int = 1, *, warn: bool = True) -> None:
@@ -300,6 +301,11 @@ class Transport(TransportABC):
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop yet: the queue is sent once a span is sent inside one, or at close
+        if self._task is not None and not self._task.done():
+            if self._task.get_loop() is loop:
+                return
+            # The loop it ran on is gone (closed without cancelling it); so is its session.
+            self._session = None
         self._loop = loop
         self._loop_thread = threading.get_ident()
         self._task = loop.create_task(self._run(), name=f"aiozipkin transport {self._address}")
@@ -321,6 +327,16 @@ class Transport(TransportABC):
         return len(self._queue) >= self._max_size or self._queue_bytes >= self._message_max
 
     async def _run(self) -> None:
+        try:
+            await self._send_loop()
+        finally:
+            # Also when cancelled, e.g. by asyncio.run() at exit: a later span or close()
+            # starts a new task, with a new session.
+            session, self._session = self._session, None
+            if session is not None:
+                await session.close()
+
+    async def _send_loop(self) -> None:
         loop = asyncio.get_running_loop()
         flush_at = loop.time() + self._interval
         while True:
@@ -337,7 +353,10 @@ class Transport(TransportABC):
                     # (or a full batch), so a trickle of spans is not sent one by one.
                     pending = len(self._queue)
                     while pending > 0 and not self._closed:
-                        pending -= await self._send_batch()
+                        sent = await self._send_batch()
+                        if not sent:
+                            break
+                        pending -= sent
                     flush_at = loop.time() + self._interval
                 else:
                     await self._sleep_until(loop, flush_at)
@@ -412,7 +431,7 @@ class Transport(TransportABC):
             outcome = await self._post(body)
             if outcome is not _Outcome.RETRY:
                 if self._failing_since is not None:
-                    logger.info("aiozipkin: collector %s is reachable again", self._address)
+                    logger.info("aiozipkin: uploads to %s succeed again", self._address)
                 self._failures = 0
                 self._failing_since = None
                 return outcome
@@ -421,9 +440,10 @@ class Transport(TransportABC):
             if self._failing_since is None:
                 self._failing_since = now
                 logger.warning(
-                    "aiozipkin: collector %s is unreachable; %d spans stay queued and are "
+                    "aiozipkin: uploads to %s fail (%s); %d spans stay queued and are "
                     "retried for up to %.0f s",
                     self._address,
+                    self._last_error,
                     len(self._queue),
                     self._retry_budget,
                 )
@@ -446,13 +466,17 @@ class Transport(TransportABC):
             # The transport's own session: never the app's, so never traced itself.
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with self._session.post(self._address, data=body, headers=self._headers) as resp:
+            # Not redirected: a POST turned into a GET would "succeed" and lose the batch.
+            async with self._session.post(
+                self._address, data=body, headers=self._headers, allow_redirects=False
+            ) as resp:
                 status = resp.status
                 if 200 <= status < 300:
                     return _Outcome.SENT
                 text = await _read_some(resp)
                 if status in (408, 429) or status >= 500:
                     self._retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
+                    self._last_error = f"HTTP {status}"
                     logger.debug(
                         "aiozipkin: collector %s answered %d: %s", self._address, status, text
                     )
@@ -470,9 +494,11 @@ class Transport(TransportABC):
         except asyncio.CancelledError:
             raise
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            logger.debug("aiozipkin: upload to %s failed: %r", self._address, exc)
+            self._last_error = repr(exc) if str(exc) else type(exc).__name__
+            logger.debug("aiozipkin: upload to %s failed: %s", self._address, self._last_error)
             return _Outcome.RETRY
-        except Exception:
+        except Exception as exc:
+            self._last_error = repr(exc)
             logger.exception("aiozipkin: unexpected upload failure to %s", self._address)
             return _Outcome.RETRY
 
@@ -490,10 +516,11 @@ class Transport(TransportABC):
         return await asyncio.shield(self._close_task)
 
     async def _close(self, timeout: float | None) -> int:
+        if self._queue:
+            self._start()  # unless running already in this loop
         task = self._task
-        if self._queue and (task is None or task.done()):
-            self._start()
-            task = self._task
+        if task is not None and task.get_loop() is not asyncio.get_running_loop():
+            task = None
         self._wake()
         if task is not None and not task.done():
             try:
@@ -510,8 +537,9 @@ class Transport(TransportABC):
             logger.warning(
                 "aiozipkin: closed with %d spans not delivered to %s", undelivered, self._address
             )
-        if self._session is not None:
-            await self._session.close()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
         return undelivered
 
     def stats(self) -> dict[str, int]:

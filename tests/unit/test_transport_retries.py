@@ -201,6 +201,20 @@ async def test_a_rejected_batch_is_not_retried_and_logged_once_with_its_body(
     assert "Expected a JSON_V2 encoded list" in errors[0].getMessage()
 
 
+async def test_a_redirect_is_not_followed(
+    collector: Collector, transports: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    location = collector.make_url("/elsewhere")
+    collector.replies = [(302, {"Location": location}, "moved")]
+    transport = transports(collector.url, send_interval=0.01, send_max_size=1)
+    transport.send(make_record(0))
+    transport.send(make_record(1))
+    await eventually(lambda: collector.spans, what="the second span")
+    assert len(collector.attempts) == 2
+    assert transport.stats()["batches_rejected"] == 1
+    assert "rejected a batch with 302" in caplog.text
+
+
 async def test_spans_stay_queued_while_the_collector_is_down(
     fast_backoff: None, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -224,8 +238,8 @@ async def test_spans_stay_queued_while_the_collector_is_down(
     stats = transport.stats()
     assert stats["spans_sent"] == 100
     assert stats["spans_dropped"] == 0
-    assert "unreachable" in caplog.text
-    assert "reachable again" in caplog.text
+    assert "fail (ClientConnectorError" in caplog.text
+    assert "succeed again" in caplog.text
 
 
 class HungCollector:
