@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 __all__ = ["NoopSpan", "Span", "SpanAbc"]
 
 
-def _ts_us(ts: float | None) -> int:
-    return time.time_ns() // 1000 if ts is None else int(ts * 1_000_000)
+# Timestamps are microseconds since the epoch: time.time_ns() // 1000 now, or int(ts * 1e6)
+# for a given ts in seconds. Spelled out inline where taken: that runs several times a span,
+# and a helper function would be a call more each time.
 
 
 class SpanAbc(abc.ABC):
@@ -161,7 +162,10 @@ class Span(SpanAbc):
     __slots__ = ("_finished", "_record", "_truncated")
 
     def __init__(self, tracer: Tracer, context: TraceContext, local_endpoint: Endpoint) -> None:
-        super().__init__(tracer, context)
+        # SpanAbc.__init__ inlined: a span is made per request, and super() is a call more.
+        self._tracer = tracer
+        self._context = context
+        self._token = None
         self._record = Record(context, local_endpoint)
         self._finished = False
         self._truncated = 0
@@ -171,7 +175,7 @@ class Span(SpanAbc):
         return False
 
     def start(self, ts: float | None = None) -> SpanAbc:
-        self._record.timestamp = _ts_us(ts)
+        self._record.timestamp = time.time_ns() // 1000 if ts is None else int(ts * 1_000_000)
         return self
 
     def finish(self, ts: float | None = None, exception: BaseException | None = None) -> SpanAbc:
@@ -181,9 +185,10 @@ class Span(SpanAbc):
         record = self._record
         if exception is not None and not isinstance(exception, self._tracer._ignored_exceptions):
             self.tag(ERROR, str(exception) or type(exception).__name__)
-        if record.timestamp is not None:
-            end = _ts_us(ts)
-            record.duration = max(end - record.timestamp, 1)
+        start = record.timestamp
+        if start is not None:
+            end = time.time_ns() // 1000 if ts is None else int(ts * 1_000_000)
+            record.duration = max(end - start, 1)
         if self._truncated:
             tags = record.tags
             if tags is None:
@@ -213,7 +218,7 @@ class Span(SpanAbc):
         if tags is None:
             tags = record.tags = {}
         limits = self._tracer._limits
-        if key not in tags and len(tags) >= limits.max_tags:
+        if len(tags) >= limits.max_tags and key not in tags:
             self._truncated += 1
             return self
         text = value if type(value) is str else str(value)
@@ -236,7 +241,7 @@ class Span(SpanAbc):
         if len(text) > limits.max_annotation_length:
             text = text[: limits.max_annotation_length]
             self._truncated += 1
-        annotations.append((_ts_us(ts), text))
+        annotations.append((time.time_ns() // 1000 if ts is None else int(ts * 1_000_000), text))
         return self
 
     def kind(self, span_kind: str) -> SpanAbc:
