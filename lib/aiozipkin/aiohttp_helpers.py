@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
@@ -66,11 +66,31 @@ def skip_requests(*, paths: Iterable[str] = (), methods: Iterable[str] = ()) -> 
     return predicate
 
 
+# A keep-alive connection sends many requests, and its transport hands out the same peername
+# tuple for each: its endpoint is kept, keyed by the tuple's identity (the entry holds the
+# tuple, so the id cannot be reused meanwhile). Bounded; cleared whole when full.
+_PEER_CACHE_SIZE: Final = 256
+_peer_cache: dict[int, tuple[object, Endpoint | None]] = {}
+
+
 def _peer_endpoint(request: web.Request) -> Endpoint | None:
     transport = request.transport
     if transport is None:
         return None
     peer = transport.get_extra_info("peername")
+    if type(peer) is not tuple:
+        return _endpoint_of(peer)
+    cached = _peer_cache.get(id(peer))
+    if cached is not None and cached[0] is peer:
+        return cached[1]
+    endpoint = _endpoint_of(peer)
+    if len(_peer_cache) >= _PEER_CACHE_SIZE:
+        _peer_cache.clear()
+    _peer_cache[id(peer)] = (peer, endpoint)
+    return endpoint
+
+
+def _endpoint_of(peer: Any) -> Endpoint | None:
     if not isinstance(peer, tuple | list) or len(peer) < 2:
         return None
     host, port = peer[0], peer[1]
@@ -103,8 +123,9 @@ def middleware_maker(
         route = match_info.route
         if route in skipped or (skip is not None and skip(request)):
             return await handler(request)
-        tracer: Tracer = request.app[tracer_key]
-        found = extract(request.headers, prefer=tracer.extract_prefer)
+        # match_info.current_app is what request.app returns, one property call fewer.
+        tracer: Tracer = match_info.current_app[tracer_key]
+        found = extract(request.headers, prefer=tracer._extract_prefer)
         parent = found.context
         if parent is None:
             span = tracer.new_trace(sampled=found.sampled, debug=found.debug)
