@@ -195,7 +195,8 @@ def _varint(value: int) -> bytes:
 
 def _field(tag: bytes, data: bytes) -> bytes:
     """A length-delimited field (wire type 2): tag, length, data."""
-    return tag + _varint(len(data)) + data
+    size = len(data)
+    return tag + (_ONE_BYTE[size] if size < 0x80 else _varint(size)) + data
 
 
 def _utf8(text: str) -> bytes:
@@ -203,9 +204,9 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-def _id_bytes(value: str) -> bytes:
+def _id_field(tag: bytes, value: str) -> bytes:
     # Ids are lower-hex; the proto form is their big-endian bytes (ValueError otherwise).
-    return bytes.fromhex(value)
+    return _field(tag, bytes.fromhex(value))
 
 
 def _proto_endpoint(endpoint: Endpoint) -> bytes:
@@ -218,10 +219,18 @@ def _proto_endpoint(endpoint: Endpoint) -> bytes:
         out += _field(b"\x1a", socket.inet_pton(socket.AF_INET6, endpoint.ipv6))
     if endpoint.port:
         out += b"\x20" + _varint(int(endpoint.port))
-    return out
+    # An endpoint with no field is left out of the span altogether.
+    return out and _field(b"\x42", out)
 
 
-_proto_endpoints: Final = _EndpointCache(_proto_endpoint, b"")
+def _proto_remote_endpoint(endpoint: Endpoint) -> bytes:
+    local = _proto_endpoint(endpoint)
+    return local and b"\x4a" + local[1:]
+
+
+# Cached as whole fields: tag 8 (local endpoint) and tag 9 (remote endpoint).
+_proto_locals: Final = _EndpointCache(_proto_endpoint, b"")
+_proto_remotes: Final = _EndpointCache(_proto_remote_endpoint, b"")
 
 
 def encode_span_proto3(record: Record) -> bytes:
@@ -231,40 +240,35 @@ def encode_span_proto3(record: Record) -> bytes:
     are left out, as the format prescribes; a kind other than the four Zipkin kinds is
     dropped. Raises ValueError or TypeError for ids that are not hex or bad field types.
     """
-    out = _field(b"\x0a", _id_bytes(record.trace_id))
+    parts = [_id_field(b"\x0a", record.trace_id)]
+    add = parts.append
     if record.parent_id is not None:
-        out += _field(b"\x12", _id_bytes(record.parent_id))
-    out += _field(b"\x1a", _id_bytes(record.id))
+        add(_id_field(b"\x12", record.parent_id))
+    add(_id_field(b"\x1a", record.id))
     kind = record.kind
     if kind is not None:
-        out += _PROTO_KINDS.get(kind, b"")
+        add(_PROTO_KINDS.get(kind, b""))
     if record.name:
-        out += _field(b"\x2a", _utf8(record.name))
+        add(_field(b"\x2a", _utf8(record.name)))
     if record.timestamp:
-        out += b"\x31" + _fixed64(record.timestamp)
+        add(b"\x31" + _fixed64(record.timestamp))
     if record.duration:
-        out += b"\x38" + _varint(record.duration)
-    endpoint = record.local_endpoint
-    if endpoint is not None:
-        data = _proto_endpoints.local(endpoint)
-        if data:
-            out += _field(b"\x42", data)
-    endpoint = record.remote_endpoint
-    if endpoint is not None:
-        data = _proto_endpoints.get(endpoint)
-        if data:
-            out += _field(b"\x4a", data)
+        add(b"\x38" + _varint(record.duration))
+    if record.local_endpoint is not None:
+        add(_proto_locals.local(record.local_endpoint))
+    if record.remote_endpoint is not None:
+        add(_proto_remotes.get(record.remote_endpoint))
     if record.annotations:
         for ts, value in record.annotations:
-            out += _field(b"\x52", b"\x09" + _fixed64(ts) + _field(b"\x12", _utf8(value)))
+            add(_field(b"\x52", b"\x09" + _fixed64(ts) + _field(b"\x12", _utf8(value))))
     if record.tags:
         for key, value in record.tags.items():
-            out += _field(b"\x5a", _field(b"\x0a", _utf8(key)) + _field(b"\x12", _utf8(value)))
+            add(_field(b"\x5a", _field(b"\x0a", _utf8(key)) + _field(b"\x12", _utf8(value))))
     if record.debug:
-        out += b"\x60\x01"
+        add(b"\x60\x01")
     if record.shared:
-        out += b"\x68\x01"
-    return out
+        add(b"\x68\x01")
+    return b"".join(parts)
 
 
 def _proto3_list_entry(record: Record) -> bytes:
