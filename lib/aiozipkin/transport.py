@@ -243,9 +243,20 @@ class Transport(TransportABC):
             except Exception:
                 self._encode_failed()
                 return
-            self._offer(data)
+            self._accept(data)
         except Exception:  # a bug here must still not reach the application
             logger.exception("aiozipkin: transport.send failed")
+
+    def _accept(self, data: bytes) -> None:
+        """Queue an encoded span from any thread: the queue is only changed in the loop's."""
+        if self._loop_thread is None or threading.get_ident() == self._loop_thread:
+            self._offer(data)
+            return
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(self._offer, data)
+        except RuntimeError:  # that loop is closed: the application is going away
+            self._drop(_SHUTDOWN)
 
     def _encode_failed(self) -> None:
         if self._stats[_ENCODE] == 0:
@@ -311,15 +322,9 @@ class Transport(TransportABC):
         self._task = loop.create_task(self._run(), name=f"aiozipkin transport {self._address}")
 
     def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is None:
-            return
-        self._waiter = None
-        if threading.get_ident() == self._loop_thread:
-            if not waiter.done():
-                waiter.set_result(None)
-        elif self._loop is not None:
-            self._loop.call_soon_threadsafe(_resolve, waiter)
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            _resolve(waiter)
 
     # --- the sender task ------------------------------------------------------------------
 
@@ -543,6 +548,14 @@ class Transport(TransportABC):
         return undelivered
 
     def stats(self) -> dict[str, int]:
+        """Counters since creation, and what the queue holds now.
+
+        spans_queued, spans_sent, spans_dropped (the sum of dropped_queue_full,
+        dropped_failed, dropped_shutdown, dropped_encode and dropped_too_large),
+        batches_sent, batches_failed (batches_rejected: those refused with a status that is
+        not retried), retries, bytes_sent (request bodies), bytes_encoded (before gzip),
+        queue_spans and queue_bytes.
+        """
         stats = dict(self._stats)
         stats["queue_spans"] = len(self._queue)
         stats["queue_bytes"] = self._queue_bytes
@@ -631,7 +644,7 @@ class MultiTransport(TransportABC):
                 continue
             for transport in transports:
                 try:
-                    transport._offer(data)
+                    transport._accept(data)
                 except Exception:
                     logger.exception("aiozipkin: transport.send failed")
         for other in self._others:

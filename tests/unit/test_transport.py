@@ -375,6 +375,30 @@ async def test_send_never_raises(transports: Callable[..., az.Transport]) -> Non
     assert transport.stats()["spans_queued"] == 1
 
 
+async def test_spans_from_other_threads_are_queued_by_the_loop(
+    collector: Collector, transports: Callable[..., az.Transport]
+) -> None:
+    transport = transports(collector.url, send_interval=0.01, send_max_size=50)
+    transport.send(make_record(0))  # the sender now runs in this loop's thread
+
+    def from_a_thread(start: int) -> None:
+        for record in make_records(500, start=start):
+            transport.send(record)
+
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(
+        *(loop.run_in_executor(None, from_a_thread, 1 + 500 * n) for n in range(4)),
+        asyncio.to_thread(from_a_thread, 2001),
+    )
+    for record in make_records(99, start=2501):
+        transport.send(record)
+    await eventually(lambda: len(collector.spans) == 2600, what="2600 spans")
+    assert sorted(s["name"] for s in collector.spans) == sorted(f"op-{n}" for n in range(2600))
+    stats = transport.stats()
+    assert stats["spans_queued"] == stats["spans_sent"] == 2600
+    assert stats["queue_spans"] == stats["queue_bytes"] == 0
+
+
 # --- close ------------------------------------------------------------------------------------
 
 
