@@ -102,6 +102,32 @@ def _json_endpoint(endpoint: Endpoint) -> str:
 _json_endpoints: Final = _EndpointCache(_json_endpoint, "")
 
 
+# Span names, annotation values and whole tags repeat (a route, "GET", "200"): their JSON is
+# cached when short, in dicts emptied when full, so that memory stays bounded.
+_TEXT_CACHE_SIZE: Final = 4096
+_TEXT_CACHE_MAX_LEN: Final = 128
+_texts: dict[str, str] = {}
+_tags: dict[tuple[str, str], str] = {}
+
+
+def _text_json(text: str) -> str:
+    value = _json_str(text)
+    if len(value) <= _TEXT_CACHE_MAX_LEN:
+        if len(_texts) >= _TEXT_CACHE_SIZE:
+            _texts.clear()
+        _texts[text] = value
+    return value
+
+
+def _tag_json(tag: tuple[str, str]) -> str:
+    value = f"{_json_str(tag[0])}:{_json_str(tag[1])}"
+    if len(value) <= _TEXT_CACHE_MAX_LEN:
+        if len(_tags) >= _TEXT_CACHE_SIZE:
+            _tags.clear()
+        _tags[tag] = value
+    return value
+
+
 _PARENT_ID: Final = ',"parentId":'
 _KIND: Final = ',"kind":'
 _NAME: Final = ',"name":'
@@ -130,7 +156,7 @@ def _span_json(record: Record) -> str:
         f"{'' if parent_id is None else _PARENT_ID + _json_str(parent_id)}"
         f',"id":{_json_str(record.id)}'
         f"{'' if kind is None else (_JSON_KINDS.get(kind) or _KIND + _json_str(kind))}"
-        f"{'' if name is None else _NAME + _json_str(name)}"
+        f"{'' if name is None else _NAME + (_texts.get(name) or _text_json(name))}"
         f"{'' if timestamp is None else _TIMESTAMP + _int(timestamp)}"
         f"{'' if duration is None else _DURATION + _int(duration)}"
         f"{_DEBUG if record.debug else ''}"
@@ -143,12 +169,15 @@ def _span_json(record: Record) -> str:
 
 
 def _json_annotations(annotations: list[tuple[int, str]]) -> str:
-    items = [f'{{"timestamp":{_int(ts)},"value":{_json_str(value)}}}' for ts, value in annotations]
+    items = [
+        f'{{"timestamp":{_int(ts)},"value":{_texts.get(value) or _text_json(value)}}}'
+        for ts, value in annotations
+    ]
     return ',"annotations":[' + ",".join(items) + "]"
 
 
 def _json_tags(tags: dict[str, str]) -> str:
-    items = [f"{_json_str(key)}:{_json_str(value)}" for key, value in tags.items()]
+    items = [_tags.get(tag) or _tag_json(tag) for tag in tags.items()]
     return ',"tags":{' + ",".join(items) + "}"
 
 
@@ -165,7 +194,8 @@ def encode_span_json(record: Record) -> bytes:
 
 def encode_json(records: Iterable[Record]) -> bytes:
     """A list of spans as a Zipkin v2 JSON array (the body of POST /api/v2/spans)."""
-    return b"[" + b",".join([encode_span_json(record) for record in records]) + b"]"
+    text = "[" + ",".join([_span_json(record) for record in records]) + "]"
+    return text.encode("utf-8", "backslashreplace")
 
 
 # --- proto3 ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aiozipkin as az
+from aiozipkin import encoding
 from aiozipkin.encoding import (
     Encoding,
     encode_json,
@@ -190,6 +191,18 @@ def test_json_endpoint_cache_follows_the_endpoint_value() -> None:
         assert_json_matches(make_record(local=local, remote_endpoint=remote))
         same = az.Endpoint(*local)
         assert_json_matches(make_record(local=same, remote_endpoint=az.Endpoint(*remote)))
+
+
+def test_json_text_caches_stay_bounded() -> None:
+    for n in range(3 * encoding._TEXT_CACHE_SIZE):
+        short = f"v{n}"
+        long = "x" * encoding._TEXT_CACHE_MAX_LEN + short
+        record = make_record(name=short, tags={"k": short, "l": long}, annotations=[(1, long)])
+        assert_json_matches(record)
+        assert len(encoding._texts) <= encoding._TEXT_CACHE_SIZE
+        assert len(encoding._tags) <= encoding._TEXT_CACHE_SIZE
+    assert all(len(value) <= encoding._TEXT_CACHE_MAX_LEN for value in encoding._texts.values())
+    assert all(len(value) <= encoding._TEXT_CACHE_MAX_LEN for value in encoding._tags.values())
 
 
 @pytest.mark.parametrize(
