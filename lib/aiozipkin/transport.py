@@ -73,8 +73,7 @@ class TransportABC(abc.ABC):
         """Accept one finished span.
 
         Args:
-            record: the span; `record.asdict()` is its Zipkin v2 JSON form. It is not
-                modified after this call.
+            record: the span; `record.asdict()` is its Zipkin v2 JSON form.
         """
 
     @abc.abstractmethod
@@ -347,8 +346,9 @@ class Transport(TransportABC):
         while True:
             try:
                 if self._closed:
-                    # Draining for close(): everything, back to back.
-                    if not self._queue:
+                    # Draining for close(): everything, back to back, unless the collector
+                    # has been failing for longer than the budget (close counts the rest).
+                    if not self._queue or self._budget_spent(loop.time()):
                         return
                     await self._send_batch()
                 elif self._batch_ready():
@@ -452,11 +452,15 @@ class Transport(TransportABC):
                     len(self._queue),
                     self._retry_budget,
                 )
-            if now - self._failing_since >= self._retry_budget or (
+            if self._budget_spent(now) or (
                 self._attempts is not None and attempts >= self._attempts
             ):
                 return _Outcome.RETRY
             self._stats["retries"] += 1
+
+    def _budget_spent(self, now: float) -> bool:
+        since = self._failing_since
+        return since is not None and now - since >= self._retry_budget
 
     def _backoff(self) -> float:
         ceiling = min(_BACKOFF_MAX, _BACKOFF_BASE * 2 ** min(self._failures - 1, 32))
@@ -673,6 +677,7 @@ class MultiTransport(TransportABC):
         return undelivered
 
     def stats(self) -> dict[str, int]:
+        """The sums of its transports' counters: a span sent to two collectors counts twice."""
         total: dict[str, int] = {}
         for transport in self._transports:
             for key, value in transport.stats().items():

@@ -182,6 +182,20 @@ async def test_the_retry_budget_bounds_an_outage(
     assert len(collector.attempts) == stats["retries"] + 3
 
 
+async def test_close_without_a_timeout_stops_once_the_budget_is_spent(
+    collector: Collector, fast_backoff: None
+) -> None:
+    collector.replies = [(503, {}, "down")] * 10_000
+    transport = az.Transport(collector.url, send_interval=3600, retry_budget=0.2, send_max_size=1)
+    for record in make_records(50):
+        transport.send(record)
+    # One batch uses up the budget, then close() gives up on the other 49 at once.
+    assert await asyncio.wait_for(transport.close(timeout=None), 10) == 49
+    stats = transport.stats()
+    assert stats["dropped_failed"] == 1
+    assert stats["dropped_shutdown"] == 49
+
+
 async def test_a_rejected_batch_is_not_retried_and_logged_once_with_its_body(
     collector: Collector, transports: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
