@@ -157,7 +157,7 @@ up_local() {
   export CACHE_URL="http://127.0.0.1:$CACHE_PORT"
   export DB_PROXY_URL="http://127.0.0.1:$DB_PROXY_PORT"
   export DB_PATH="$RUN_DIR/bookshop.db"
-  export ZIPKIN_UI_URL="http://127.0.0.1:$ZIPKIN_PORT/zipkin"
+  export ZIPKIN_UI_URL="http://127.0.0.1:$ZIPKIN_PORT"
   export JAEGER_UI_URL="http://127.0.0.1:$JAEGER_QUERY_PORT"
 
   echo local >"$mode_file"

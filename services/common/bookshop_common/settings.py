@@ -66,9 +66,9 @@ class Env:
             raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {raw!r}")
         return value
 
-    def url(self, name: str) -> str:
-        """A required http(s) base URL, returned without a trailing slash."""
-        raw = self.text(name)
+    def url(self, name: str, default: str | None = None) -> str:
+        """An http(s) base URL (required unless `default` is given), without a trailing slash."""
+        raw = self.text(name) if default is None else self.text(name, default)
         return _check_url(name, raw).rstrip("/")
 
     def urls(self, name: str) -> tuple[str, ...]:

@@ -203,15 +203,19 @@ def tracer_ctx(settings: BaseSettings, factory: TracerFactory) -> CleanupCtx:
 
 
 def service_middlewares(
-    settings: BaseSettings, *, skip_routes: Sequence[web.AbstractRoute]
+    settings: BaseSettings,
+    *,
+    skip_routes: Sequence[web.AbstractRoute],
+    untraced: Callable[[web.Request], bool] | None = None,
 ) -> list[Middleware]:
     """The middlewares every service runs, outermost first.
 
     Tracing comes first so that the others run inside the server span: an injected delay or
-    error, and the JSON error body, belong to the span.
+    error, and the JSON error body, belong to the span. `untraced` picks further requests
+    that get no span (a page's static files, say).
     """
     return [
-        az.middleware_maker(skip_routes=list(skip_routes)),
+        az.middleware_maker(skip_routes=list(skip_routes), skip=untraced),
         trace_id_middleware,
         error_middleware,
         fault_middleware(settings.service_name, settings.default_faults),
@@ -219,11 +223,15 @@ def service_middlewares(
 
 
 def setup_service(
-    app: web.Application, settings: BaseSettings, tracer_factory: TracerFactory | None = None
+    app: web.Application,
+    settings: BaseSettings,
+    tracer_factory: TracerFactory | None = None,
+    *,
+    untraced: Callable[[web.Request], bool] | None = None,
 ) -> None:
     """`GET /health` (untraced), the shared middlewares, and the tracer's lifetime."""
     health = add_health_route(app, settings.service_name)
-    app.middlewares.extend(service_middlewares(settings, skip_routes=[health]))
+    app.middlewares.extend(service_middlewares(settings, skip_routes=[health], untraced=untraced))
     app.cleanup_ctx.append(tracer_ctx(settings, tracer_factory or zipkin_tracer_factory(settings)))
 
 

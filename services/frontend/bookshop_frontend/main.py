@@ -14,6 +14,7 @@ from bookshop_common import (
     setup_service,
 )
 
+from .page import STATIC_PREFIX
 from .routes import setup_routes
 from .settings import Settings
 from .typedefs import BACKEND_KEY, SETTINGS_KEY
@@ -27,7 +28,7 @@ def create_app(
     """The frontend app; its client session and tracer are made at start-up."""
     app = web.Application(client_max_size=16 * 1024)
     app[SETTINGS_KEY] = settings
-    setup_service(app, settings.base, tracer_factory)
+    setup_service(app, settings.base, tracer_factory, untraced=_is_static)
     setup_routes(app)
     app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
     app.cleanup_ctx.append(_upstreams_ctx)
@@ -37,3 +38,8 @@ def create_app(
 async def _upstreams_ctx(app: web.Application) -> AsyncIterator[None]:
     app[BACKEND_KEY] = Upstream("backend", app[SETTINGS_KEY].backend_url, app[SESSION_KEY])
     yield
+
+
+def _is_static(request: web.Request) -> bool:
+    # The page's CSS and JavaScript: a trace per file would bury the interesting ones.
+    return request.path.startswith(STATIC_PREFIX)

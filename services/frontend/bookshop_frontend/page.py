@@ -1,81 +1,35 @@
-"""The shop page: plain HTML and a little JavaScript calling the JSON API."""
+"""The shop page: static HTML, CSS and JavaScript shipped in the package, calling the JSON API."""
 
 from __future__ import annotations
 
-__all__ = ["PAGE"]
+import functools
+import html
+from pathlib import Path
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Bookshop: a traced demo</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; color: #222; }
-  table { border-collapse: collapse; width: 100%; }
-  td, th { border-bottom: 1px solid #ddd; padding: .4rem; text-align: left; }
-  #log { background: #f6f6f6; padding: .8rem; white-space: pre-wrap; font-family: monospace; }
-  button { cursor: pointer; }
-</style>
-</head>
-<body>
-<h1>Bookshop</h1>
-<p>Every click below is one distributed trace through frontend, backend, cache, db_proxy
-and worker. See them in <a href="{zipkin_ui}/">Zipkin</a> and <a href="{jaeger_ui}/">Jaeger</a>.</p>
-<p><label>Fault knob (<code>X-Demo-Fault</code>):
-  <input id="fault" size="40" placeholder="db_proxy=delay:300ms,cache=error"></label></p>
-<table>
-  <thead><tr><th>#</th><th>Title</th><th>Author</th><th>Price</th><th>Stock</th><th></th></tr></thead>
-  <tbody id="books"></tbody>
-</table>
-<h2>Log</h2>
-<div id="log"></div>
-<script>
-const zipkinUi = "{zipkin_ui}";
-function headers() {
-  const h = {"Content-Type": "application/json"};
-  const fault = document.getElementById("fault").value.trim();
-  if (fault) { h["X-Demo-Fault"] = fault; }
-  return h;
-}
-function log(text, traceId) {
-  const line = document.createElement("div");
-  line.textContent = text + " ";
-  if (traceId) {
-    const a = document.createElement("a");
-    a.href = zipkinUi + "/traces/" + traceId;
-    a.textContent = "trace " + traceId;
-    line.appendChild(a);
-  }
-  document.getElementById("log").prepend(line);
-}
-async function call(method, url, body) {
-  const resp = await fetch(url, {method, headers: headers(), body: body && JSON.stringify(body)});
-  const data = await resp.json();
-  log(method + " " + url + " -> " + resp.status + " " + JSON.stringify(data),
-      resp.headers.get("X-Trace-Id"));
-  return [resp.status, data];
-}
-async function load() {
-  const [status, data] = await call("GET", "/api/books");
-  if (status !== 200) { return; }
-  const tbody = document.getElementById("books");
-  tbody.replaceChildren();
-  for (const b of data.books) {
-    const tr = document.createElement("tr");
-    for (const v of [b.id, b.title, b.author, (b.price_cents / 100).toFixed(2), b.stock]) {
-      const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
-    }
-    const td = document.createElement("td");
-    const view = document.createElement("button");
-    view.textContent = "details"; view.onclick = () => call("GET", "/api/books/" + b.id);
-    const buy = document.createElement("button");
-    buy.textContent = "order 1";
-    buy.onclick = () => call("POST", "/api/orders", {book_id: b.id, quantity: 1});
-    td.append(view, " ", buy); tr.appendChild(td); tbody.appendChild(tr);
-  }
-}
-load();
-</script>
-</body>
-</html>
-"""
+from .settings import Settings
+
+__all__ = ["STATIC_DIR", "STATIC_PREFIX", "render_page"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_PREFIX = "/static/"
+
+_PLACEHOLDERS = ("{{zipkin_ui}}", "{{jaeger_ui}}")
+
+
+@functools.cache
+def _template() -> str:
+    # Read once, on the first request: the app factory does no I/O.
+    text = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    missing = [p for p in _PLACEHOLDERS if p not in text]
+    if missing:
+        raise RuntimeError(f"{STATIC_DIR / 'index.html'} lacks the placeholders {missing}")
+    return text
+
+
+def render_page(settings: Settings) -> str:
+    """index.html with the collectors' UI URLs filled in (as HTML attribute values)."""
+    return (
+        _template()
+        .replace("{{zipkin_ui}}", html.escape(settings.zipkin_ui_url, quote=True))
+        .replace("{{jaeger_ui}}", html.escape(settings.jaeger_ui_url, quote=True))
+    )

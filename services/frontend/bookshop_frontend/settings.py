@@ -8,14 +8,20 @@ from typing import ClassVar
 
 from bookshop_common import BaseSettings, Env
 
-__all__ = ["SERVICE_NAME", "Settings"]
+__all__ = ["DEFAULT_JAEGER_UI_URL", "DEFAULT_ZIPKIN_UI_URL", "SERVICE_NAME", "Settings"]
 
 SERVICE_NAME = "frontend"
+DEFAULT_ZIPKIN_UI_URL = "http://127.0.0.1:9411"
+DEFAULT_JAEGER_UI_URL = "http://127.0.0.1:16686"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Where the backend is, the UIs to link to, plus the common service settings."""
+    """Where the backend is, the UIs to link to, plus the common service settings.
+
+    `zipkin_ui_url` is Zipkin's base URL (its UI is under `/zipkin/`); `jaeger_ui_url` is
+    Jaeger's query service, which serves the UI and the `/api/traces` API.
+    """
 
     required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "BACKEND_URL")
 
@@ -32,6 +38,6 @@ class Settings:
             base=BaseSettings.from_env(environ, service_name=SERVICE_NAME, default_port=8080),
             backend_url=env.url("BACKEND_URL"),
             upstream_timeout=env.number("UPSTREAM_TIMEOUT", 20.0, minimum=0.1, maximum=300.0),
-            zipkin_ui_url=env.text("ZIPKIN_UI_URL", "http://127.0.0.1:9411/zipkin"),
-            jaeger_ui_url=env.text("JAEGER_UI_URL", "http://127.0.0.1:16686"),
+            zipkin_ui_url=env.url("ZIPKIN_UI_URL", DEFAULT_ZIPKIN_UI_URL),
+            jaeger_ui_url=env.url("JAEGER_UI_URL", DEFAULT_JAEGER_UI_URL),
         )

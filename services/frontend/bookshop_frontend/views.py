@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from aiohttp import web
@@ -18,7 +17,7 @@ from bookshop_common import (
     reject_unknown_fields,
 )
 
-from .page import PAGE
+from .page import render_page
 from .typedefs import BACKEND_KEY, SETTINGS_KEY
 
 __all__ = ["MAX_QUANTITY", "create_order", "get_book", "get_order", "index", "list_books"]
@@ -43,10 +42,7 @@ async def _backend_get(request: web.Request, path: str) -> Reply:
 
 async def index(request: web.Request) -> web.Response:
     """`GET /`: the shop page."""
-    settings = request.app[SETTINGS_KEY]
-    text = PAGE.replace("{zipkin_ui}", html.escape(settings.zipkin_ui_url)).replace(
-        "{jaeger_ui}", html.escape(settings.jaeger_ui_url)
-    )
+    text = render_page(request.app[SETTINGS_KEY])
     return web.Response(text=text, content_type="text/html")
 
 
