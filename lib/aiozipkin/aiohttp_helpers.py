@@ -168,7 +168,7 @@ def middleware_maker(
             response = await handler(request)
         except web.HTTPException as exc:
             span.tag(HTTP_STATUS_CODE, exc.status)
-            if exc.status >= 500:
+            if exc.status >= 500 and not span._has_tag(ERROR):
                 span.tag(ERROR, exc.reason or str(exc.status))
             raise
         except Exception as exc:
@@ -182,7 +182,7 @@ def middleware_maker(
         else:
             status = response.status
             span.tag(HTTP_STATUS_CODE, status)
-            if status >= 500:
+            if status >= 500 and not span._has_tag(ERROR):
                 span.tag(ERROR, str(status))
             return response
         finally:
@@ -237,11 +237,14 @@ def request_span(
     return span
 
 
-def _explicit_parent(trace_request_ctx: Any) -> TraceContext | None:
+def _request_option(trace_request_ctx: Any, name: str) -> Any:
     if isinstance(trace_request_ctx, Mapping):
-        value = trace_request_ctx.get("span_context")
-    else:
-        value = getattr(trace_request_ctx, "span_context", None)
+        return trace_request_ctx.get(name)
+    return getattr(trace_request_ctx, name, None)
+
+
+def _explicit_parent(trace_request_ctx: Any) -> TraceContext | None:
+    value = _request_option(trace_request_ctx, "span_context")
     return value if isinstance(value, TraceContext) else None
 
 
@@ -259,8 +262,9 @@ def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
     """A client `TraceConfig`: one CLIENT span per request, and context headers injected.
 
     The parent is `trace_request_ctx={"span_context": ctx}` when given, else the span
-    active in the calling task (e.g. the server request being handled). Requests that
-    carry `b3: 0` themselves (collector uploads) are left alone.
+    active in the calling task (e.g. the server request being handled);
+    `"propagate_headers": False` in it records the span without sending headers. Requests
+    that carry `b3: 0` themselves (collector uploads) are left alone.
     """
     trace_config = aiohttp.TraceConfig()
     formats = tracer.inject_formats
@@ -278,7 +282,8 @@ def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
             return
         span = tracer.new_child(parent)
         ctx.aiozipkin_span = span
-        inject(span.context, headers, formats)
+        if _request_option(ctx.trace_request_ctx, "propagate_headers") is not False:
+            inject(span.context, headers, formats)
         if span.is_noop:
             return
         url = params.url
@@ -300,7 +305,7 @@ def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
             return
         status = params.response.status
         span.tag(HTTP_STATUS_CODE, status)
-        if status >= 500:
+        if status >= 500 and not span._has_tag(ERROR):
             span.tag(ERROR, str(status))
         span.finish()
 

@@ -89,6 +89,10 @@ class SpanAbc(abc.ABC):
     def _set_remote(self, endpoint: Endpoint) -> None:  # noqa: B027  (no-op unless recording)
         """Set an already validated remote endpoint (integrations' fast path)."""
 
+    def _has_tag(self, key: str) -> bool:
+        """Whether a tag is already set (always False when not recording)."""
+        return False
+
     def new_child(self, name: str | None = None, kind: str | None = None) -> SpanAbc:
         """A child span of this one."""
         span = self._tracer.new_child(self._context)
@@ -184,7 +188,11 @@ class Span(SpanAbc):
         self._finished = True
         record = self._record
         if exception is not None and not isinstance(exception, self._tracer._ignored_exceptions):
-            self.tag(ERROR, str(exception) or type(exception).__name__)
+            tags = record.tags
+            if tags is None:
+                tags = record.tags = {}
+            message = str(exception) or type(exception).__name__
+            tags[ERROR] = message[: self._tracer._limits.max_tag_value_length]
         start = record.timestamp
         if start is not None:
             end = time.time_ns() // 1000 if ts is None else int(ts * 1_000_000)
@@ -212,7 +220,13 @@ class Span(SpanAbc):
     def _set_remote(self, endpoint: Endpoint) -> None:
         self._record.remote_endpoint = endpoint
 
+    def _has_tag(self, key: str) -> bool:
+        tags = self._record.tags
+        return tags is not None and key in tags
+
     def tag(self, key: str, value: Any) -> SpanAbc:
+        if self._finished:
+            return self  # the record is reported already; a late change would be lost or torn
         record = self._record
         tags = record.tags
         if tags is None:
@@ -229,6 +243,8 @@ class Span(SpanAbc):
         return self
 
     def annotate(self, value: str, ts: float | None = None) -> SpanAbc:
+        if self._finished:
+            return self
         record = self._record
         annotations = record.annotations
         if annotations is None:
@@ -245,9 +261,11 @@ class Span(SpanAbc):
         return self
 
     def kind(self, span_kind: str) -> SpanAbc:
-        self._record.kind = span_kind
+        if not self._finished:
+            self._record.kind = span_kind
         return self
 
     def name(self, span_name: str) -> SpanAbc:
-        self._record.name = span_name
+        if not self._finished:
+            self._record.name = span_name
         return self

@@ -143,12 +143,19 @@ class Tracer:
         stats["report_errors"] = self._report_errors
         return stats
 
-    async def close(self) -> None:
-        """Flush and close the transport; idempotent."""
+    async def close(self, timeout: float | None = None) -> int | None:
+        """Flush and close the transport; idempotent.
+
+        `timeout` bounds the drain of the library's own transports (their default otherwise).
+        Returns how many spans could not be delivered, when the transport knows.
+        """
         if self._closed:
-            return
+            return 0
         self._closed = True
-        await self._transport.close()
+        transport = self._transport
+        if timeout is not None and isinstance(transport, Transport | MultiTransport):
+            return await transport.close(timeout=timeout)
+        return await transport.close()
 
     async def __aenter__(self) -> Tracer:
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import contextvars
 import email.utils
 import enum
 import itertools
@@ -318,7 +319,11 @@ class Transport(TransportABC):
             self._session = None
         self._loop = loop
         self._loop_thread = threading.get_ident()
-        self._task = loop.create_task(self._run(), name=f"aiozipkin transport {self._address}")
+        # A fresh context: the sender must not inherit the span active where the first span was
+        # sent (its logs would carry that trace id, and a traced client would trace uploads).
+        self._task = contextvars.Context().run(
+            loop.create_task, self._run(), name=f"aiozipkin transport {self._address}"
+        )
 
     def _wake(self) -> None:
         waiter, self._waiter = self._waiter, None

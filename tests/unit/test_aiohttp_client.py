@@ -154,3 +154,27 @@ async def test_upload_requests_are_not_traced(aiohttp_server: AiohttpServer) -> 
     (sent,) = server.app[HEADERS]
     assert sent["b3"] == "0"
     assert "X-B3-TraceId" not in sent
+
+
+async def test_propagate_headers_false_records_without_headers(
+    aiohttp_server: AiohttpServer,
+) -> None:
+    server = await echo_server(aiohttp_server)
+    tracer = await az.create_custom(ENDPOINT)
+    async with aiohttp.ClientSession(trace_configs=[az.make_trace_config(tracer)]) as session:
+        with tracer.new_trace(sampled=True) as root:
+            ctx = {"span_context": root.context, "propagate_headers": False}
+            await (await session.get(server.make_url("/"), trace_request_ctx=ctx)).release()
+    assert [r["kind"] for r in records(tracer) if "kind" in r] == ["CLIENT"]
+    (sent,) = server.app[HEADERS]
+    assert not any(k.lower().startswith("x-b3") for k in sent)
+
+
+async def test_5xx_keeps_an_error_tag_set_by_the_caller(aiohttp_server: AiohttpServer) -> None:
+    server = await echo_server(aiohttp_server)
+    tracer = await az.create_custom(ENDPOINT)
+    async with aiohttp.ClientSession(trace_configs=[az.make_trace_config(tracer)]) as session:
+        with tracer.new_trace(sampled=True):
+            await (await session.get(server.make_url("/?status=500"))).release()
+    client_span = records(tracer)[0]
+    assert client_span["tags"]["error"] == "500"

@@ -238,3 +238,18 @@ async def test_tracer_closed_on_cleanup(aiohttp_client: AiohttpClient) -> None:
     transport = tracer.transport
     assert isinstance(transport, az.StubTransport)
     assert transport.closed
+
+
+async def test_5xx_keeps_the_handlers_error_tag(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+
+    async def unavailable(request: web.Request) -> web.Response:
+        az.request_span(request).tag("error", "database unreachable")
+        return web.json_response({}, status=503)
+
+    app.router.add_get("/unavailable", unavailable)
+    client = await aiohttp_client(app)
+    assert (await client.get("/unavailable")).status == 503
+    (span,) = records(tracer)
+    assert span["tags"]["error"] == "database unreachable"
+    assert span["tags"]["http.status_code"] == "503"

@@ -155,6 +155,28 @@ async def test_span_reported_once(tracer: az.Tracer, aiozipkin_spans: InMemoryTr
     assert len(aiozipkin_spans.asdicts()) == 1
 
 
+async def test_finished_span_ignores_late_changes(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
+    span = tracer.new_trace(sampled=True)
+    span.name("before").start()
+    span.finish()
+    span.name("after").kind(az.CLIENT).tag("late", "x").annotate("late")
+    (record,) = aiozipkin_spans.asdicts()
+    assert record["name"] == "before"
+    assert "kind" not in record
+    assert "tags" not in record
+    assert "annotations" not in record
+
+
+async def test_close_reports_undelivered_spans() -> None:
+    tracer = await az.create("http://127.0.0.1:9/api/v2/spans", ENDPOINT, sample_rate=1.0)
+    with tracer.new_trace():
+        pass
+    assert await tracer.close(timeout=0.2) == 1
+    assert await tracer.close() == 0
+
+
 async def test_unsampled_spans_are_noop(
     tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
 ) -> None:
