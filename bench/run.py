@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -182,14 +183,34 @@ def _process(cmd: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
                 proc.wait()
 
 
-def _wrk(wrk: str, url: str, seconds: int) -> tuple[float, str]:
+@dataclass(frozen=True, slots=True)
+class _Load:
+    """One wrk run: its rate, how many requests, the server's CPU seconds meanwhile."""
+
+    rate: float
+    requests: int
+    cpu_s: float
+    note: str
+
+
+def _wrk(wrk: str, url: str, seconds: int) -> tuple[float, int, str]:
     cmd = [*taskset(_LOAD_CPU), wrk, "-t1", "-c32", f"-d{seconds}s", url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 30)
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
-    if found is None:
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
+    count = re.search(r"(\d+) requests in", out.stdout)
+    if rate is None or count is None:
         raise RuntimeError(f"wrk printed no rate:\n{out.stdout}{out.stderr}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out.stdout)
-    return float(found.group(1)), errors.group(0) if errors else ""
+    return float(rate.group(1)), int(count.group(1)), errors.group(0) if errors else ""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _sink_spans(port: int) -> int:
@@ -200,7 +221,7 @@ def _sink_spans(port: int) -> int:
 
 def _serve_and_load(
     impl: Impl, sink_url: str, wrk: str, seconds: int, logdir: Path, profile: Path | None = None
-) -> tuple[float, str]:
+) -> _Load:
     port = free_port()
     cmd = [*taskset(_SERVER_CPU), str(impl.python), "-m", "bench.hello_server", impl.name]
     cmd += ["--port", str(port), "--sink", sink_url]
@@ -214,7 +235,9 @@ def _serve_and_load(
             raise RuntimeError(f"{impl.label}: {exc}\n{log.read_text()[-3000:]}") from exc
         url = f"http://127.0.0.1:{port}/"
         _wrk(wrk, url, 1)  # warm up: connections, caches, the transport's session
-        return _wrk(wrk, url, seconds)
+        cpu = _cpu_seconds(proc.pid)  # taskset execs the server: same pid
+        rate, requests, note = _wrk(wrk, url, seconds)
+        return _Load(rate, requests, _cpu_seconds(proc.pid) - cpu, note)
 
 
 def _throughput(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any]) -> None:
@@ -232,8 +255,9 @@ def _throughput(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
             Impl("aiozipkin 1.1.1, 100%", ref, "aiozipkin-1.1.1"),
             Impl("opentelemetry aiohttp-server, 100%", ref, "otel"),
         ]
-    seconds = 3 if quick else 4
+    seconds = 3
     rates: dict[str, list[float]] = {i.label: [] for i in impls}
+    cpu_us: dict[str, list[float]] = {i.label: [] for i in impls}
     spans: dict[str, list[int]] = {i.label: [] for i in impls}
     notes: set[str] = set()
     print(
@@ -251,35 +275,55 @@ def _throughput(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
             for r in range(rounds):
                 for impl in _rotated(impls, r):
                     before = _sink_spans(sink_port)
-                    rate, note = _serve_and_load(impl, sink_url, wrk, seconds, logdir)
-                    rates[impl.label].append(rate)
+                    load = _serve_and_load(impl, sink_url, wrk, seconds, logdir)
+                    rates[impl.label].append(load.rate)
+                    if load.cpu_s and load.requests:
+                        cpu_us[impl.label].append(load.cpu_s / load.requests * 1e6)
                     spans[impl.label].append(_sink_spans(sink_port) - before)
-                    if note:
-                        notes.add(f"{impl.label}: {note}")
+                    if load.note:
+                        notes.add(f"{impl.label}: {load.note}")
     # Runs of one round are minutes apart, so pairing them buys nothing: ratio of medians.
+    # The server's CPU time per request is steadier: it leaves out the moments the server
+    # waited (wrk descheduled by other load), and its best round is the least disturbed.
     base = median(rates["untraced"])
+    base_cpu = min(cpu_us["untraced"], default=float("nan"))
     rows = []
     for impl in impls:
         values = rates[impl.label]
-        ratio = "" if impl.name == "untraced" else f"{median(values) / base:.2f}x"
+        best_cpu = min(cpu_us[impl.label], default=float("nan"))
+        untraced = impl.name == "untraced"
         rows.append(
-            [impl.label, _spread(values, ".0f"), ratio, str(int(median(spans[impl.label])))]
+            [
+                impl.label,
+                _spread(values, ".0f"),
+                "" if untraced else f"{median(values) / base:.2f}x",
+                f"{best_cpu:.1f}",
+                "" if untraced else f"{base_cpu / best_cpu:.2f}x",
+                str(int(median(spans[impl.label]))),
+            ]
         )
     print_table(
         "aiohttp hello world under wrk (req/s)",
-        ["server", "req/s median [min-max]", "vs untraced", "spans at sink/run"],
+        [
+            "server",
+            "req/s median [min-max]",
+            "vs untraced",
+            "server CPU us/req (best)",
+            "CPU: untraced/this",
+            "spans at sink/run",
+        ],
         rows,
     )
     for note in sorted(notes):
         print(f"  wrk: {note}")
     print(f"  {_load()}")
-    ratios = {i.name: median(rates[i.label]) / base for i in impls}
     results["throughput"] = {
         "req_s": {i.name: median(rates[i.label]) for i in impls},
-        "req_s_best": {i.name: max(rates[i.label]) for i in impls},
-        "traced_vs_untraced": ratios["ours"],
-        "unsampled_vs_untraced": ratios["ours-unsampled"],
-        "vs_untraced": ratios,
+        "cpu_us_per_request": {i.name: min(cpu_us[i.label], default=None) for i in impls},
+        "traced_vs_untraced": median(rates["ours, 100% sampled"]) / base,
+        "unsampled_vs_untraced": median(rates["ours, unsampled"]) / base,
+        "traced_cpu_ratio": base_cpu / min(cpu_us["ours, 100% sampled"], default=float("nan")),
+        "unsampled_cpu_ratio": base_cpu / min(cpu_us["ours, unsampled"], default=float("nan")),
     }
 
 
@@ -402,18 +446,19 @@ def _summary(results: dict[str, Any]) -> None:
         ("JSON encoding, spans/s", enc.get("spans_per_s"), ",.0f", 300_000, False),
         ("memory per queued span, bytes", mem.get("bytes_per_span"), ".0f", 1024, True),
     ]
-    # wrk's ratios swing with whatever else runs on the machine; the per-request cost
-    # measured in-process, set against the untraced server's time per request (its best
-    # round: other load only ever slows it), gives the same ratio with much less noise.
-    added = results.get("middleware", {}).get("added_us", {})
-    untraced = tput.get("req_s_best", {}).get("untraced")
-    if added and untraced:
-        for name, impl, target in (
-            ("traced, projected from in-process cost", "ours", 0.8),
-            ("unsampled, projected from in-process cost", "ours-unsampled", 0.95),
-        ):
-            projected = 1 / (1 + added[impl] * untraced / 1e6)
-            rows.insert(4 if impl == "ours" else 5, (name, projected, ".2f", target, False))
+    # wrk's req/s swing with whatever else runs on the machine; the server's CPU time per
+    # request gives the same ratio for a saturated server, with less noise.
+    if "traced_cpu_ratio" in tput:
+        rows[4:4] = [
+            ("traced, server CPU/request ratio", tput["traced_cpu_ratio"], ".2f", 0.8, False),
+            (
+                "unsampled, server CPU/request ratio",
+                tput["unsampled_cpu_ratio"],
+                ".2f",
+                0.95,
+                False,
+            ),
+        ]
     table = []
     for name, value, fmt, target, at_most in rows:
         shown = "-" if value is None else format(value, fmt)
@@ -440,7 +485,7 @@ def main() -> None:
     runners = {
         "lifecycle": (_lifecycle, 3 if args.quick else 5),
         "middleware": (_middleware, 3 if args.quick else 5),
-        "throughput": (_throughput, 2 if args.quick else 3),
+        "throughput": (_throughput, 2 if args.quick else 4),
         "encoding": (_encoding, 3 if args.quick else 5),
         "memory": (_memory, 2),
         "profile": (_profile, 1),
