@@ -133,6 +133,7 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
         Impl("no-op middleware (aiohttp's cost)", _OURS, "noop-middleware"),
         Impl("ours, unsampled", _OURS, "ours-unsampled"),
         Impl("ours, 100% sampled", _OURS, "ours"),
+        Impl("ours, 100%, real transport's send()", _OURS, "ours-send"),
     ]
     if ref is not None:
         impls.append(Impl("aiozipkin 1.1.1, 100%", ref, "aiozipkin-1.1.1"))
