@@ -53,5 +53,10 @@ bench: venv
 		[ -e "$$f" ] || continue; m="$${f%.py}"; echo "== $$m"; $(PY) -m "$${m//\//.}" || exit 1; \
 	done
 
+# Load on the running demo (make up): LOAD_ARGS="--rate 50 --duration 20 --fault
+# db_proxy=delay:300ms@10%"; `make load LOAD_ARGS=--help` lists the options.
+load: venv
+	$(PY) -m bookshop_loadgen $(LOAD_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

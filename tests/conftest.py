@@ -1,4 +1,4 @@
-"""Session fixtures for the real tracing servers: `zipkin` and `jaeger`.
+"""Session fixtures for the real tracing servers (`zipkin`, `jaeger`) and the demo stack.
 
 Each starts its server on free ports (so a running demo stack is left alone) and stops it at the
 end of the session. Set ZIPKIN_URL, or JAEGER_URL and JAEGER_ZIPKIN_URL, to use servers that are
@@ -24,6 +24,9 @@ from tests.servers import (
     start_jaeger,
     start_zipkin,
 )
+
+# The demo stack (`bookshop`), shared by tests/e2e and tests/browser.
+pytest_plugins = ["tests.stack"]
 
 P = ParamSpec("P")
 T = TypeVar("T")

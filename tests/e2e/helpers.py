@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+
+from tests.stack import Bookshop
 
 __all__ = [
     "TRACE_TIMEOUT",
@@ -31,17 +31,6 @@ T = TypeVar("T")
 Span = dict[str, Any]
 
 TRACE_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class Bookshop:
-    """Where the stack under test listens."""
-
-    frontend: str
-    zipkin: str
-    jaeger: str
-    services: Mapping[str, str] = field(default_factory=dict)
-    log_path: Path | None = None
 
 
 async def poll(
