@@ -123,7 +123,7 @@ async function loadBooks() {
     quantity.className = "quantity";
     quantity.setAttribute("aria-label", `quantity of book ${book.id}`);
     cell(tr, "").appendChild(quantity);
-    const actions = cell(tr, "");
+    const actions = cell(tr, "", "actions");
     actions.append(
       button("details", "details", () => call("GET", `/api/books/${book.id}`)),
       " ",
