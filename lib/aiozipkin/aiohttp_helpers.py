@@ -149,20 +149,22 @@ def middleware_maker(
                 _current_span.reset(token)
 
         method = request.method
+        path = request.path
         resource = route.resource
         template = resource.canonical if resource is not None else None
-        span.kind(SERVER)
         if template:
-            span.name(f"{method} {template}")
-            span.tag(HTTP_ROUTE, template)
+            name = f"{method} {template}"
+            tags = {HTTP_ROUTE: template, HTTP_METHOD: method, HTTP_PATH: path}
         else:
-            span.name(method)
-        span.tag(HTTP_METHOD, method)
-        span.tag(HTTP_PATH, request.path)
-        peer = _peer_endpoint(request)
-        if peer is not None:
-            span._set_remote(peer)
-        span.start()
+            name = method
+            tags = {HTTP_METHOD: method, HTTP_PATH: path}
+        if len(path) > tracer._limits.max_tag_value_length:
+            # Rare: let the span's own limits cut the value and count the cut.
+            del tags[HTTP_PATH]
+            span._begin(SERVER, name, tags, _peer_endpoint(request))
+            span.tag(HTTP_PATH, path)
+        else:
+            span._begin(SERVER, name, tags, _peer_endpoint(request))
         error: BaseException | None = None
         try:
             response = await handler(request)

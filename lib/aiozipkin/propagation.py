@@ -65,8 +65,11 @@ _NOTHING: Final = Extracted()
 _Lookup = Callable[[str], "str | None"]
 
 
+_MULTIDICTS: Final = (CIMultiDictProxy, CIMultiDict)
+
+
 def _lookup(headers: Mapping[str, str]) -> _Lookup:
-    if isinstance(headers, CIMultiDictProxy | CIMultiDict):
+    if isinstance(headers, _MULTIDICTS):
         return headers.get  # case-insensitive; the first value wins
     lowered: dict[str, str] = {}
     for key, value in headers.items():
@@ -174,10 +177,6 @@ def _parse_w3c(get: _Lookup) -> Extracted | None:
     return Extracted(TraceContext(trace_id, None, span_id, sampled, False, False, tracestate))
 
 
-def _has_b3(get: _Lookup) -> bool:
-    return any(get(name) is not None for name in ("b3", "x-b3-traceid", "x-b3-sampled"))
-
-
 def extract(headers: Mapping[str, str], *, prefer: str = B3_MULTI) -> Extracted:
     """Read a trace context from any supported format; never raises.
 
@@ -186,15 +185,22 @@ def extract(headers: Mapping[str, str], *, prefer: str = B3_MULTI) -> Extracted:
     """
     try:
         get = _lookup(headers)
-        if prefer == W3C and get("traceparent") is not None:
+        traceparent = get("traceparent")
+        if traceparent is not None and prefer == W3C:
             return _parse_w3c(get) or _NOTHING
         single = get("b3")
         if single is not None:
             return _parse_b3_single(single) or _NOTHING
-        if _has_b3(get) or get("x-b3-flags") is not None:
+        if (
+            get("x-b3-traceid") is not None
+            or get("x-b3-sampled") is not None
+            or get("x-b3-flags") is not None
+        ):
             found = _parse_b3_multi(get)
-            if found is not None or get("traceparent") is None:
+            if found is not None or traceparent is None:
                 return found or _NOTHING
+        if traceparent is None:
+            return _NOTHING  # the common case of a request from outside: nothing to read
         return _parse_w3c(get) or _NOTHING
     except (TypeError, ValueError, AttributeError):
         # A carrier with non-string keys or values: treat it as carrying nothing.

@@ -93,6 +93,11 @@ class SpanAbc(abc.ABC):
         """Whether a tag is already set (always False when not recording)."""
         return False
 
+    def _begin(  # noqa: B027  (no-op unless recording)
+        self, kind: str, name: str, tags: dict[str, str], remote: Endpoint | None
+    ) -> None:
+        """Start with kind, name, checked tags and remote endpoint set at once (integrations)."""
+
     def new_child(self, name: str | None = None, kind: str | None = None) -> SpanAbc:
         """A child span of this one."""
         span = self._tracer.new_child(self._context)
@@ -223,6 +228,14 @@ class Span(SpanAbc):
     def _has_tag(self, key: str) -> bool:
         tags = self._record.tags
         return tags is not None and key in tags
+
+    def _begin(self, kind: str, name: str, tags: dict[str, str], remote: Endpoint | None) -> None:
+        record = self._record
+        record.kind = kind
+        record.name = name
+        record.tags = tags
+        record.remote_endpoint = remote
+        record.timestamp = time.time_ns() // 1000
 
     def tag(self, key: str, value: Any) -> SpanAbc:
         if self._finished:

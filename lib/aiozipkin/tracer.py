@@ -210,8 +210,13 @@ def create(
     gzip: bool = True,
     max_queue_spans: int = 10_000,
     max_queue_bytes: int = 8 * 1024 * 1024,
+    send_max_size: int = 1000,
 ) -> _TracerCreation:
-    """A tracer reporting to one Zipkin address, or to each address of a list."""
+    """A tracer reporting to one Zipkin address, or to each address of a list.
+
+    Batches hold up to `send_max_size` spans (and 512 KiB): under load, fewer and larger
+    uploads cost the application less CPU per span than the transport's default of 100.
+    """
     addresses = [zipkin_address] if isinstance(zipkin_address, str) else list(zipkin_address)
     if not addresses:
         raise ValueError("zipkin_address: at least one collector address is needed")
@@ -225,6 +230,7 @@ def create(
             gzip=gzip,
             max_queue_spans=max_queue_spans,
             max_queue_bytes=max_queue_bytes,
+            send_max_size=send_max_size,
         )
         for address in addresses
     ]

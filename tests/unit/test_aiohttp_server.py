@@ -253,3 +253,17 @@ async def test_5xx_keeps_the_handlers_error_tag(aiohttp_client: AiohttpClient) -
     (span,) = records(tracer)
     assert span["tags"]["error"] == "database unreachable"
     assert span["tags"]["http.status_code"] == "503"
+
+
+async def test_long_path_tag_is_cut_by_span_limits(aiohttp_client: AiohttpClient) -> None:
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", health)
+    limits = az.SpanLimits(max_tag_value_length=20)
+    tracer = await az.create_custom(ENDPOINT, limits=limits)
+    az.setup(app, tracer)
+    client = await aiohttp_client(app)
+    assert (await client.get("/" + "a" * 100)).status == 200
+    (span,) = records(tracer)
+    assert span["tags"]["http.path"] == "/" + "a" * 19
+    assert span["tags"]["aiozipkin.truncated"] == "1"
+    assert span["name"] == "GET /{tail}"
