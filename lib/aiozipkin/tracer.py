@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Coroutine, Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -169,19 +169,40 @@ class Tracer:
         await self.close()
 
 
-class _TracerCreation:
-    """What `create` returns: await it for the tracer, or use it with `async with`."""
+class _TracerCreation(Coroutine[Any, Any, Tracer]):
+    """What `create` returns: a coroutine giving the tracer, or an `async with` manager.
 
-    __slots__ = ("_tracer",)
+    Being a real coroutine object, it also goes to `asyncio.run`, `create_task` and
+    `run_until_complete` as the documented `coroutine aiozipkin.create()` did.
+    """
+
+    __slots__ = ("_coro", "_tracer")
 
     def __init__(self, tracer: Tracer) -> None:
         self._tracer = tracer
+        # Made on first use, so that `async with` leaves no never-awaited coroutine behind.
+        self._coro: Coroutine[Any, Any, Tracer] | None = None
 
     async def _get(self) -> Tracer:
         return self._tracer
 
+    def _inner(self) -> Coroutine[Any, Any, Tracer]:
+        if self._coro is None:
+            self._coro = self._get()
+        return self._coro
+
+    def send(self, value: Any) -> Any:
+        return self._inner().send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        return self._inner().throw(typ, val, tb)
+
+    def close(self) -> None:
+        if self._coro is not None:
+            self._coro.close()
+
     def __await__(self) -> Generator[Any, None, Tracer]:
-        return self._get().__await__()
+        return self._inner().__await__()
 
     async def __aenter__(self) -> Tracer:
         return self._tracer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import weakref
@@ -287,3 +288,16 @@ def test_trace_context_is_a_documented_tuple() -> None:
     context = az.TraceContext("1" * 32, None, "2" * 16, True, False, False)
     assert context.trace_id == "1" * 32
     assert context._replace(shared=True).shared
+
+
+def test_create_is_a_coroutine_for_asyncio_run() -> None:
+    tracer = asyncio.run(az.create("http://127.0.0.1:9/api/v2/spans", ENDPOINT))
+    assert isinstance(tracer, az.Tracer)
+    custom = asyncio.run(az.create_custom(ENDPOINT))
+    assert isinstance(custom, az.Tracer)
+
+
+async def test_create_as_a_task() -> None:
+    tracer = await asyncio.create_task(az.create_custom(ENDPOINT))
+    assert isinstance(tracer, az.Tracer)
+    await tracer.close()
