@@ -32,6 +32,7 @@ __all__ = [
     "free_port",
     "median",
     "print_table",
+    "run_trace",
     "run_worker",
     "taskset",
     "time_per_unit",
@@ -234,3 +235,25 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
     sys.stdout.flush()
+
+
+def run_trace(tracer: Any) -> None:
+    """One trace of the lifecycle workload: a root and a child, each fully decorated.
+
+    Written against the documented API only, so the same code drives our tracer and the
+    reference aiozipkin 1.1.1 (typed Any: that one installs under the same import name).
+    """
+    root = tracer.new_trace()
+    root.start()
+    root.name(ROOT_SPAN.name).kind(ROOT_SPAN.kind)
+    for key, value in ROOT_SPAN.tags:
+        root.tag(key, value)
+    root.annotate(ROOT_SPAN.annotation)
+    child = tracer.new_child(root.context)
+    child.start()
+    child.name(CHILD.name).kind(CHILD.kind)
+    for key, value in CHILD.tags:
+        child.tag(key, value)
+    child.annotate(CHILD.annotation)
+    child.finish()
+    root.finish()

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiozipkin as az
 
-from ._common import CHILD, ROOT_SPAN, SERVICE
+from ._common import SERVICE, run_trace
 
 __all__ = ["Collect", "encoder", "encoder_name", "make_tracer", "run_trace"]
 
@@ -65,21 +65,3 @@ def make_tracer(transport: az.TransportABC, *, sample_rate: float = 1.0) -> az.T
     """A tracer as an application would build it, on `transport`."""
     endpoint = az.create_endpoint(SERVICE, ipv4="127.0.0.1", port=8080)
     return az.Tracer(transport, az.Sampler(sample_rate=sample_rate), endpoint)
-
-
-def run_trace(tracer: az.Tracer) -> None:
-    """One trace of the lifecycle workload: a root and a child, each fully decorated."""
-    root = tracer.new_trace()
-    root.start()
-    root.name(ROOT_SPAN.name).kind(ROOT_SPAN.kind)
-    for key, value in ROOT_SPAN.tags:
-        root.tag(key, value)
-    root.annotate(ROOT_SPAN.annotation)
-    child = tracer.new_child(root.context)
-    child.start()
-    child.name(CHILD.name).kind(CHILD.kind)
-    for key, value in CHILD.tags:
-        child.tag(key, value)
-    child.annotate(CHILD.annotation)
-    child.finish()
-    root.finish()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from ._common import CHILD, ROOT_SPAN, SERVICE, emit
+from ._common import SERVICE, emit, run_trace
 
 __all__ = ["main"]
 
@@ -58,20 +58,7 @@ def _aiozipkin_111(n: int) -> tuple[Callable[[Sequence[Any]], bytes], list[Any],
     endpoint = az.create_endpoint(SERVICE, ipv4="127.0.0.1", port=8080)
     tracer = az.Tracer(Collect(), az.Sampler(sample_rate=1.0), endpoint)
     for _ in range(n // 2):
-        root = tracer.new_trace()
-        root.start()
-        root.name(ROOT_SPAN.name).kind(ROOT_SPAN.kind)
-        for key, value in ROOT_SPAN.tags:
-            root.tag(key, value)
-        root.annotate(ROOT_SPAN.annotation)
-        child = tracer.new_child(root.context)
-        child.start()
-        child.name(CHILD.name).kind(CHILD.kind)
-        for key, value in CHILD.tags:
-            child.tag(key, value)
-        child.annotate(CHILD.annotation)
-        child.finish()
-        root.finish()
+        run_trace(tracer)
 
     def encode(batch: Sequence[Any]) -> bytes:
         return _dumps([r.asdict() for r in batch])

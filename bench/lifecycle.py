@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from ._common import CHILD, ROOT_SPAN, SERVICE, SpanShape, emit, time_per_unit
+from ._common import CHILD, ROOT_SPAN, SERVICE, SpanShape, emit, run_trace, time_per_unit
 
 __all__ = ["IMPLS", "main", "workload"]
 
@@ -75,7 +75,7 @@ def _ours() -> Workload:
     transport = ours.Collect()
     tracer = ours.make_tracer(transport)
     encode = ours.encoder()
-    run_trace = ours.run_trace
+
     records = transport.records
     bodies: list[bytes] = []
 
@@ -124,20 +124,7 @@ def _aiozipkin_111() -> Workload:
 
     def run(loops: int) -> int:
         for i in range(loops):
-            root = tracer.new_trace()
-            root.start()
-            root.name(ROOT_SPAN.name).kind(ROOT_SPAN.kind)
-            for key, value in ROOT_SPAN.tags:
-                root.tag(key, value)
-            root.annotate(ROOT_SPAN.annotation)
-            child = tracer.new_child(root.context)
-            child.start()
-            child.name(CHILD.name).kind(CHILD.kind)
-            for key, value in CHILD.tags:
-                child.tag(key, value)
-            child.annotate(CHILD.annotation)
-            child.finish()
-            root.finish()
+            run_trace(tracer)
             if i % _BATCH == _BATCH - 1:
                 encode()
         if records:
