@@ -121,20 +121,6 @@ class Collector:
         await self.server.close()
 
 
-@pytest.fixture
-async def collector() -> AsyncIterator[Collector]:
-    collector = Collector()
-    await collector.start()
-    yield collector
-    await collector.stop()
-
-
-@pytest.fixture
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport_module, "_BACKOFF_BASE", 0.01)
-    monkeypatch.setattr(transport_module, "_BACKOFF_MAX", 0.05)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -30,20 +30,6 @@ Make = Callable[..., az.Transport]
 
 
 @pytest.fixture
-async def collector() -> AsyncIterator[Collector]:
-    collector = Collector()
-    await collector.start()
-    yield collector
-    await collector.stop()
-
-
-@pytest.fixture
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport_module, "_BACKOFF_BASE", 0.01)
-    monkeypatch.setattr(transport_module, "_BACKOFF_MAX", 0.05)
-
-
-@pytest.fixture
 async def transports() -> AsyncIterator[Make]:
     """Make transports that are closed (without waiting) at the end of the test."""
     made: list[az.Transport] = []
