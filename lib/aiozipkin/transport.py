@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import bisect
 import contextlib
 import contextvars
 import email.utils
@@ -388,18 +389,27 @@ class Transport(TransportABC):
             self._waiter = None
 
     def _take_batch(self) -> tuple[int, int]:
-        """How many spans from the head of the queue form the next batch, and their bytes."""
+        """How many spans from the head of the queue form the next batch, and their bytes.
+
+        The bytes count the spans only; the separators between them add `count - 1` times
+        the codec's separator. A span larger than the message cap goes alone.
+        """
+        queue = self._queue
+        count = min(len(queue), self._max_size)
+        if not count:
+            return 0, 0
         codec = self._codec
-        budget = self._message_max - len(codec.start) - len(codec.end)
         step = len(codec.separator)
-        count = size = 0
-        for data in itertools.islice(self._queue, self._max_size):
-            extra = len(data) + (step if count else 0)
-            if count and size + extra > budget:
-                break
-            count += 1
-            size += extra
-        return count, size
+        budget = self._message_max - len(codec.start) - len(codec.end)
+        if count == len(queue) and self._queue_bytes + (count - 1) * step <= budget:
+            return count, self._queue_bytes  # the whole queue fits: no need to measure spans
+        # Running totals of span plus separator, in C; the batch is the longest prefix whose
+        # total, less the one separator too many, fits the budget.
+        totals = list(itertools.accumulate(map(len, itertools.islice(queue, count))))
+        if step:
+            totals = [total + i * step for i, total in enumerate(totals, 1)]
+        taken = max(bisect.bisect_right(totals, budget + step), 1)
+        return taken, totals[taken - 1] - taken * step
 
     async def _send_batch(self) -> int:
         """Post the batch at the head of the queue until accepted or given up; return its size.
@@ -407,17 +417,20 @@ class Transport(TransportABC):
         The spans stay queued (and counted in the bounds) until then, so a close() that cuts
         the retries short still knows them as undelivered.
         """
-        count, _ = self._take_batch()
+        count, size = self._take_batch()
         if not count:
             return 0
         codec = self._codec
-        raw = codec.start + codec.separator.join(itertools.islice(self._queue, count)) + codec.end
+        queue = self._queue
+        raw = codec.start + codec.separator.join(itertools.islice(queue, count)) + codec.end
         body = await _gzip(raw) if self._gzip else raw
         outcome = await self._deliver(body)
         stats = self._stats
-        queue = self._queue
+        # Only the sender removes from the head, so the batch is still there, whole.
+        popleft = queue.popleft
         for _ in range(count):
-            self._queue_bytes -= len(queue.popleft())
+            popleft()
+        self._queue_bytes -= size
         if outcome is _Outcome.SENT:
             stats["spans_sent"] += count
             stats["batches_sent"] += 1
