@@ -2,23 +2,29 @@
 
     python -m bench.hello_server IMPL --port PORT --sink URL [--profile FILE]
 
-IMPL: `untraced`; `noop-middleware` (what any aiohttp middleware costs); `ours` (100%
-sampled) and `ours-unsampled` (sampler at 0) with the library's real HTTP transport posting
-to URL; `aiozipkin-1.1.1` (100% sampled, its own transport) and `otel` (OpenTelemetry's
-aiohttp server instrumentation, batch processor and Zipkin JSON exporter) under the
-reference virtualenv. No access log, like a tuned service.
+IMPL: `untraced`; `noop-middleware` (what any aiohttp middleware costs); `floor` (the
+least a tracing middleware can do, see `_floor`); `ours` (100% sampled) and
+`ours-unsampled` (sampler at 0) with the library's real HTTP transport posting to URL;
+`aiozipkin-1.1.1` (100% sampled, its own transport) and `otel` (OpenTelemetry's aiohttp
+server instrumentation, batch processor and Zipkin JSON exporter) under the reference
+virtualenv. No access log, like a tuned service.
 With --profile the whole run is recorded by cProfile into FILE.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextvars
 import cProfile
 import importlib
+import time
 import warnings
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+import aiohttp
 from aiohttp import web
 
 from ._common import SERVICE
@@ -49,6 +55,70 @@ async def _noop_middleware(sink: str) -> web.Application:
 
     app = _plain_app()
     app.middlewares.append(passthrough)
+    return app
+
+
+_floor_span: contextvars.ContextVar[str | None] = contextvars.ContextVar("floor", default=None)
+
+
+async def _floor(sink: str) -> web.Application:
+    """The least a tracing middleware does, hand-written: the ceiling for any real tracer.
+
+    Per request: one random draw for the ids, the context variable set and reset, two
+    clock reads and one JSON object from a fixed f-string; every 1000 spans, one gzipped
+    POST. No header propagation, escaping, limits, sampling, retries or bounds: not a
+    tracer, a measure of how close to untraced a middleware that records spans can get.
+    """
+    from random import getrandbits
+
+    pending: list[str] = []
+    uploads: set[asyncio.Task[None]] = set()
+    sessions: list[aiohttp.ClientSession] = []
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip", "b3": "0"}
+
+    async def upload(spans: list[str]) -> None:
+        if not sessions:
+            sessions.append(aiohttp.ClientSession())
+        packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+        raw = ("[" + ",".join(spans) + "]").encode()
+        body = packer.compress(raw) + packer.flush()
+        async with sessions[0].post(sink, data=body, headers=headers) as response:
+            await response.read()
+
+    @web.middleware
+    async def floor(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        ids = getrandbits(192).to_bytes(24, "big").hex()
+        token = _floor_span.set(ids)
+        start = time.time_ns()
+        try:
+            response = await handler(request)
+        finally:
+            _floor_span.reset(token)
+        end = time.time_ns()
+        pending.append(
+            f'{{"traceId":"{ids[:32]}","id":"{ids[32:]}","kind":"SERVER",'
+            f'"name":"{request.method} /","timestamp":{start // 1000},'
+            f'"duration":{(end - start) // 1000},'
+            f'"localEndpoint":{{"serviceName":"{SERVICE}","ipv4":"127.0.0.1"}},'
+            f'"tags":{{"http.method":"{request.method}","http.path":"{request.path}",'
+            f'"http.status_code":"{response.status}"}}}}'
+        )
+        if len(pending) >= 1000:
+            task = asyncio.get_running_loop().create_task(upload(pending[:]))
+            pending.clear()
+            uploads.add(task)
+            task.add_done_callback(uploads.discard)
+        return response
+
+    async def close(_: web.Application) -> None:
+        for session in sessions:
+            await session.close()
+
+    app = _plain_app()
+    app.middlewares.append(floor)
+    app.on_cleanup.append(close)
     return app
 
 
@@ -103,6 +173,7 @@ async def _otel(sink: str) -> web.Application:
 IMPLS: Final[dict[str, Callable[[str], Any]]] = {
     "untraced": _untraced,
     "noop-middleware": _noop_middleware,
+    "floor": _floor,
     "ours": _ours,
     "ours-unsampled": _ours_unsampled,
     "aiozipkin-1.1.1": _aiozipkin_111,
