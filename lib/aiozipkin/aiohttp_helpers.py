@@ -16,11 +16,9 @@ from aiohttp.web_urldispatcher import AbstractRoute
 
 from .constants import (
     CLIENT,
-    ERROR,
     HTTP_METHOD,
     HTTP_PATH,
     HTTP_ROUTE,
-    HTTP_STATUS_CODE,
     HTTP_URL,
     SERVER,
 )
@@ -165,31 +163,24 @@ def middleware_maker(
             span.tag(HTTP_PATH, path)
         else:
             span._begin(SERVER, name, tags, _peer_endpoint(request))
-        error: BaseException | None = None
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            span.tag(HTTP_STATUS_CODE, exc.status)
-            if exc.status >= 500 and not span._has_tag(ERROR):
-                span.tag(ERROR, exc.reason or str(exc.status))
+            _current_span.reset(token)
+            span._end(exc.status, exc.reason, None)
             raise
         except Exception as exc:
-            span.tag(HTTP_STATUS_CODE, 500)
-            error = exc
+            _current_span.reset(token)
+            span._end(500, None, exc)
             raise
         except BaseException as exc:
             # Cancelled (the client went away) or an interpreter exit: record why.
-            error = exc
-            raise
-        else:
-            status = response.status
-            span.tag(HTTP_STATUS_CODE, status)
-            if status >= 500 and not span._has_tag(ERROR):
-                span.tag(ERROR, str(status))
-            return response
-        finally:
             _current_span.reset(token)
-            span.finish(exception=error)
+            span._end(None, None, exc)
+            raise
+        _current_span.reset(token)
+        span._end(response.status, None, None)
+        return response
 
     return aiozipkin_middleware
 
@@ -305,11 +296,7 @@ def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
         span: SpanAbc | None = getattr(ctx, "aiozipkin_span", None)
         if span is None or span.is_noop:
             return
-        status = params.response.status
-        span.tag(HTTP_STATUS_CODE, status)
-        if status >= 500 and not span._has_tag(ERROR):
-            span.tag(ERROR, str(status))
-        span.finish()
+        span._end(params.response.status, None, None)
 
     async def on_request_exception(
         session: aiohttp.ClientSession,

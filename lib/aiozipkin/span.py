@@ -9,7 +9,7 @@ from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .constants import ERROR
+from .constants import ERROR, HTTP_STATUS_CODE
 from .context import Endpoint, TraceContext, create_endpoint
 from .current import _current_span
 from .limits import TRUNCATED_TAG
@@ -89,14 +89,18 @@ class SpanAbc(abc.ABC):
     def _set_remote(self, endpoint: Endpoint) -> None:  # noqa: B027  (no-op unless recording)
         """Set an already validated remote endpoint (integrations' fast path)."""
 
-    def _has_tag(self, key: str) -> bool:
-        """Whether a tag is already set (always False when not recording)."""
-        return False
-
     def _begin(  # noqa: B027  (no-op unless recording)
         self, kind: str, name: str, tags: dict[str, str], remote: Endpoint | None
     ) -> None:
         """Start with kind, name, checked tags and remote endpoint set at once (integrations)."""
+
+    def _end(self, status: int | None, reason: str | None, exception: BaseException | None) -> None:
+        """Finish an HTTP span (integrations): the status tag, its error rule, then finish.
+
+        A status of 500 or more sets `error` to `reason` (or the status) unless the span has
+        one already; an `exception` sets it from the exception, as `finish` does.
+        """
+        self.finish(exception=exception)
 
     def new_child(self, name: str | None = None, kind: str | None = None) -> SpanAbc:
         """A child span of this one."""
@@ -207,7 +211,12 @@ class Span(SpanAbc):
             if tags is None:
                 tags = record.tags = {}
             tags[TRUNCATED_TAG] = str(self._truncated)
-        self._tracer._report(record)
+        # Tracer._report inlined: a call less for every span.
+        tracer = self._tracer
+        try:
+            tracer._transport.send(record)
+        except Exception:
+            tracer._report_failed()
         return self
 
     def remote_endpoint(
@@ -225,10 +234,6 @@ class Span(SpanAbc):
     def _set_remote(self, endpoint: Endpoint) -> None:
         self._record.remote_endpoint = endpoint
 
-    def _has_tag(self, key: str) -> bool:
-        tags = self._record.tags
-        return tags is not None and key in tags
-
     def _begin(self, kind: str, name: str, tags: dict[str, str], remote: Endpoint | None) -> None:
         record = self._record
         record.kind = kind
@@ -236,6 +241,22 @@ class Span(SpanAbc):
         record.tags = tags
         record.remote_endpoint = remote
         record.timestamp = time.time_ns() // 1000
+
+    def _end(self, status: int | None, reason: str | None, exception: BaseException | None) -> None:
+        if status is not None and not self._finished:
+            record = self._record
+            tags = record.tags
+            if tags is None:
+                tags = record.tags = {}
+            text = str(status)
+            limits = self._tracer._limits
+            if len(tags) < limits.max_tags and len(text) <= limits.max_tag_value_length:
+                tags[HTTP_STATUS_CODE] = text
+            else:
+                self.tag(HTTP_STATUS_CODE, text)  # near a limit: let tag() apply and count it
+            if status >= 500 and exception is None and ERROR not in tags:
+                self.tag(ERROR, reason or str(status))
+        self.finish(exception=exception)
 
     def tag(self, key: str, value: Any) -> SpanAbc:
         if self._finished:

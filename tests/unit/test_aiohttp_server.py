@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from pytest_aiohttp import AiohttpClient
 
 import aiozipkin as az
@@ -267,3 +269,50 @@ async def test_long_path_tag_is_cut_by_span_limits(aiohttp_client: AiohttpClient
     assert span["tags"]["http.path"] == "/" + "a" * 19
     assert span["tags"]["aiozipkin.truncated"] == "1"
     assert span["name"] == "GET /{tail}"
+
+
+async def test_raised_5xx_is_an_error_with_its_reason(aiohttp_client: AiohttpClient) -> None:
+    app, tracer = await make_app()
+
+    async def maintenance(request: web.Request) -> web.Response:
+        raise web.HTTPServiceUnavailable(reason="Down for maintenance")
+
+    app.router.add_get("/maintenance", maintenance)
+    client = await aiohttp_client(app)
+    assert (await client.get("/maintenance")).status == 503
+    (span,) = records(tracer)
+    assert span["tags"]["error"] == "Down for maintenance"
+    assert span["tags"]["http.status_code"] == "503"
+
+
+async def test_status_tag_obeys_the_tag_limit(aiohttp_client: AiohttpClient) -> None:
+    app = web.Application()
+    app.router.add_get("/bad", bad_gateway)
+    # Route, method and path fill the three tags allowed: the status is cut and counted,
+    # and so is the error tag a 5xx would add.
+    tracer = await az.create_custom(ENDPOINT, limits=az.SpanLimits(max_tags=3))
+    az.setup(app, tracer)
+    client = await aiohttp_client(app)
+    assert (await client.get("/bad")).status == 502
+    (span,) = records(tracer)
+    assert set(span["tags"]) == {"http.route", "http.method", "http.path", "aiozipkin.truncated"}
+    assert span["tags"]["aiozipkin.truncated"] == "2"
+
+
+async def test_cancelled_handler_finishes_the_span_with_the_reason() -> None:
+    app, tracer = await make_app()
+    app.freeze()
+    request = make_mocked_request("GET", "/books/1", app=app)
+    request._match_info = await app.router.resolve(request)
+    request._match_info.add_app(app)
+    (middleware,) = app.middlewares
+
+    async def cancelled(request: web.Request) -> web.StreamResponse:
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await middleware(request, cancelled)
+    (span,) = records(tracer)
+    assert span["tags"]["error"] == "CancelledError"
+    assert "http.status_code" not in span["tags"]
+    assert az.current_context() is None  # the middleware put the context back
