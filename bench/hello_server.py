@@ -29,7 +29,7 @@ from aiohttp import web
 
 from ._common import SERVICE
 
-__all__ = ["IMPLS", "main"]
+__all__ = ["IMPLS", "floor_app", "main"]
 
 
 async def _hello(request: web.Request) -> web.Response:
@@ -62,6 +62,10 @@ _floor_span: contextvars.ContextVar[str | None] = contextvars.ContextVar("floor"
 
 
 async def _floor(sink: str) -> web.Application:
+    return floor_app(sink)
+
+
+def floor_app(sink: str) -> web.Application:
     """The least a tracing middleware does, hand-written: the ceiling for any real tracer.
 
     Per request: one random draw for the ids, the context variable set and reset, two

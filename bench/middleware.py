@@ -5,9 +5,10 @@
 A hello-world application handles a mocked GET / through `Application._handle` (routing,
 the middleware chain, the handler), as the server does after parsing. Far less noisy than
 wrk on a shared machine, it tells the per-request cost in microseconds. IMPL: `untraced`,
-`noop-middleware`, `ours-unsampled`, `ours` (100% sampled), `ours-send` (100% sampled, the
-real HTTP transport's send() on the request path) or `aiozipkin-1.1.1` (reference
-virtualenv). Otherwise finished spans go to an in-memory transport, encoded every 100.
+`noop-middleware`, `floor` (bench/hello_server.py's minimal tracer), `ours-unsampled`,
+`ours` (100% sampled), `ours-send` (100% sampled, the real HTTP transport's send() on the
+request path) or `aiozipkin-1.1.1` (reference virtualenv). Otherwise finished spans go to
+an in-memory transport, encoded every 100.
 Prints {"us_per_request": [...]} as JSON, one figure per repeat.
 """
 
@@ -64,6 +65,13 @@ def _noop_middleware() -> tuple[web.Application, Callable[[], None]]:
     app = _app()
     app.middlewares.append(passthrough)
     return app, lambda: None
+
+
+def _floor() -> tuple[web.Application, Callable[[], None]]:
+    from .hello_server import floor_app
+
+    # Its uploads, like the real transport's sender in `ours-send`, never run here.
+    return floor_app("http://127.0.0.1:9/api/v2/spans"), lambda: None
 
 
 def _ours(sample_rate: float = 1.0) -> tuple[web.Application, Callable[[], None]]:
@@ -129,6 +137,7 @@ def _aiozipkin_111() -> tuple[web.Application, Callable[[], None]]:
 _IMPLS: Final = {
     "untraced": _untraced,
     "noop-middleware": _noop_middleware,
+    "floor": _floor,
     "ours-unsampled": _ours_unsampled,
     "ours": _ours,
     "ours-send": _ours_send,
