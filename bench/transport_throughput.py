@@ -16,10 +16,12 @@ import argparse
 import asyncio
 import json
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any, Final
 
 import aiozipkin as az
+from aiozipkin import transport as transport_module
 from aiozipkin.encoding import encode_json, encode_proto3, encode_span_json, encode_span_proto3
 
 from ._common import print_table
@@ -117,18 +119,27 @@ def main(argv: list[str] | None = None) -> None:
         rows,
     )
 
-    cases: list[tuple[str, dict[str, Any]]] = [
-        ("json, gzip (default)", {}),
-        ("json, no gzip", {"gzip": False}),
-        ("proto3, gzip", {"encoding": "proto3"}),
-        ("json, gzip, send_max_size=1000", {"send_max_size": 1000}),
+    # The gzip library in use (isal with the speedups extra), and zlib's side by side.
+    default = transport_module._DEFLATE
+    stdlib_zlib = transport_module._Deflate("zlib", zlib, 1)
+    cases: list[tuple[str, dict[str, Any], transport_module._Deflate]] = [
+        (f"json, gzip by {default.name} (default)", {}, default),
+        ("json, gzip by zlib", {}, stdlib_zlib),
+        ("json, no gzip", {"gzip": False}, default),
+        (f"proto3, gzip by {default.name}", {"encoding": "proto3"}, default),
+        (f"json, gzip by {default.name}, send_max_size=1000", {"send_max_size": 1000}, default),
+        ("json, gzip by zlib, send_max_size=1000", {"send_max_size": 1000}, stdlib_zlib),
     ]
     queue = records[:10_000]
     rounds = max(1, args.spans // len(queue))
     rows = []
     with _collector("healthy") as url:
-        for name, options in cases:
-            r = asyncio.run(_drain(url, queue, rounds, **options))
+        for name, options, deflate in cases:
+            transport_module._DEFLATE = deflate
+            try:
+                r = asyncio.run(_drain(url, queue, rounds, **options))
+            finally:
+                transport_module._DEFLATE = default
             rows.append(
                 [
                     name,

@@ -19,7 +19,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import aiohttp
 from yarl import URL
@@ -44,8 +44,31 @@ _RETRY_AFTER_MAX: Final = 60.0
 _WARN_INTERVAL: Final = 10.0
 # Gzip this much of a body at a time, letting other tasks run in between.
 _GZIP_CHUNK: Final = 32 * _KiB
-# Speed over ratio: the app's own CPU pays for compression.
-_GZIP_LEVEL: Final = 1
+
+
+class _Deflate(NamedTuple):
+    """A zlib-compatible module, and the level used with it."""
+
+    name: str
+    module: Any
+    level: int
+
+
+def _pick_deflate() -> _Deflate:
+    """ISA-L's zlib when installed (`aiozipkin[speedups]`), else the standard library's.
+
+    Both write the same gzip format. Speed over ratio, since the app's own CPU pays for it:
+    zlib's fastest level; ISA-L's level 1 is about four times faster still, and compresses
+    span JSON as well as zlib's default level.
+    """
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return _Deflate("zlib", zlib, 1)
+    return _Deflate("isal", isal_zlib, 1)
+
+
+_DEFLATE: _Deflate = _pick_deflate()
 _LOG_BODY_MAX: Final = 1000
 
 _QUEUE_FULL: Final = "dropped_queue_full"
@@ -229,6 +252,11 @@ class Transport(TransportABC):
     def encoding(self) -> Encoding:
         """The wire encoding of the batches."""
         return self._encoding
+
+    @property
+    def gzip_backend(self) -> str | None:
+        """What gzips the bodies: "isal" (the `speedups` extra), "zlib", or None (gzip off)."""
+        return _DEFLATE.name if self._gzip else None
 
     # --- the application side: synchronous, O(1), never raises ------------------------------
 
@@ -596,11 +624,13 @@ def _resolve(waiter: asyncio.Future[None]) -> None:
 
 async def _gzip(raw: bytes) -> bytes:
     """Gzip `raw` a chunk at a time, so that a large body does not hold up the event loop."""
-    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)
+    deflate = _DEFLATE
+    compressor = deflate.module.compressobj(deflate.level, deflate.module.DEFLATED, 31)
     if len(raw) <= _GZIP_CHUNK:
-        return compressor.compress(raw) + compressor.flush()
+        body: bytes = compressor.compress(raw) + compressor.flush()
+        return body
     view = memoryview(raw)
-    parts = []
+    parts: list[bytes] = []
     for offset in range(0, len(raw), _GZIP_CHUNK):
         parts.append(compressor.compress(view[offset : offset + _GZIP_CHUNK]))
         await asyncio.sleep(0)

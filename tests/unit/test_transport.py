@@ -7,8 +7,10 @@ import gzip
 import json
 import logging
 import socket
+import sys
 import threading
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -149,10 +151,33 @@ def accounted(stats: dict[str, int]) -> int:
 # --- the wire format --------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["isal", "zlib"])
+def gzip_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test using it runs with both gzip backends: ISA-L (the speedups extra) and zlib."""
+    name: str = request.param
+    if name == "zlib":
+        monkeypatch.setattr(
+            transport_module, "_DEFLATE", transport_module._Deflate("zlib", zlib, 1)
+        )
+    else:
+        # requirements-dev.txt installs the extra; without it this fails rather than skips.
+        assert transport_module._DEFLATE.name == "isal", (
+            "isal is not installed: pip install ./lib[speedups]"
+        )
+    return name
+
+
+def test_isal_is_used_when_installed_and_zlib_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert transport_module._pick_deflate().name == "isal"
+    monkeypatch.setitem(sys.modules, "isal", None)  # as if not installed: the import fails
+    assert transport_module._pick_deflate() == ("zlib", zlib, 1)
+
+
 async def test_spans_arrive_as_gzipped_json_with_b3_deny(
-    collector: Collector, transports: Callable[..., az.Transport]
+    collector: Collector, transports: Callable[..., az.Transport], gzip_backend: str
 ) -> None:
     transport = transports(collector.url, send_interval=0.05)
+    assert transport.gzip_backend == gzip_backend
     records = make_records(5)
     for record in records:
         transport.send(record)
@@ -175,6 +200,7 @@ async def test_gzip_off_sends_plain_bodies(
     collector: Collector, transports: Callable[..., az.Transport]
 ) -> None:
     transport = transports(collector.url, send_interval=0.05, gzip=False)
+    assert transport.gzip_backend is None
     record = make_record()
     transport.send(record)
     await eventually(lambda: collector.accepted, what="a batch")
@@ -187,7 +213,7 @@ async def test_gzip_off_sends_plain_bodies(
     "gzip_on", [pytest.param(True, id="gzip"), pytest.param(False, id="plain")]
 )
 async def test_proto3_batches(
-    collector: Collector, transports: Callable[..., az.Transport], gzip_on: bool
+    collector: Collector, transports: Callable[..., az.Transport], gzip_on: bool, gzip_backend: str
 ) -> None:
     transport = transports(collector.url, send_interval=0.05, encoding="proto3", gzip=gzip_on)
     records = make_records(3)
@@ -200,7 +226,7 @@ async def test_proto3_batches(
 
 
 async def test_large_bodies_are_gzipped_in_chunks(
-    collector: Collector, transports: Callable[..., az.Transport]
+    collector: Collector, transports: Callable[..., az.Transport], gzip_backend: str
 ) -> None:
     transport = transports(collector.url, send_interval=0.05, send_max_size=1000)
     records = [make_record(n, tags={"blob": f"{n}-" + "x" * 2000}) for n in range(300)]
