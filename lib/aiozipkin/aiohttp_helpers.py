@@ -166,21 +166,20 @@ def middleware_maker(
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            _current_span.reset(token)
             span._end(exc.status, exc.reason, None)
             raise
         except Exception as exc:
-            _current_span.reset(token)
             span._end(500, None, exc)
             raise
         except BaseException as exc:
             # Cancelled (the client went away) or an interpreter exit: record why.
-            _current_span.reset(token)
             span._end(None, None, exc)
             raise
-        _current_span.reset(token)
-        span._end(response.status, None, None)
-        return response
+        else:
+            span._end(response.status, None, None)
+            return response
+        finally:
+            _current_span.reset(token)
 
     return aiozipkin_middleware
 

@@ -211,12 +211,7 @@ class Span(SpanAbc):
             if tags is None:
                 tags = record.tags = {}
             tags[TRUNCATED_TAG] = str(self._truncated)
-        # Tracer._report inlined: a call less for every span.
-        tracer = self._tracer
-        try:
-            tracer._transport.send(record)
-        except Exception:
-            tracer._report_failed()
+        self._tracer._report(record)
         return self
 
     def remote_endpoint(
@@ -243,18 +238,10 @@ class Span(SpanAbc):
         record.timestamp = time.time_ns() // 1000
 
     def _end(self, status: int | None, reason: str | None, exception: BaseException | None) -> None:
-        if status is not None and not self._finished:
-            record = self._record
-            tags = record.tags
-            if tags is None:
-                tags = record.tags = {}
-            text = str(status)
-            limits = self._tracer._limits
-            if len(tags) < limits.max_tags and len(text) <= limits.max_tag_value_length:
-                tags[HTTP_STATUS_CODE] = text
-            else:
-                self.tag(HTTP_STATUS_CODE, text)  # near a limit: let tag() apply and count it
-            if status >= 500 and exception is None and ERROR not in tags:
+        if status is not None:
+            self.tag(HTTP_STATUS_CODE, status)
+            tags = self._record.tags
+            if status >= 500 and exception is None and (tags is None or ERROR not in tags):
                 self.tag(ERROR, reason or str(status))
         self.finish(exception=exception)
 

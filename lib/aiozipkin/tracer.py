@@ -132,16 +132,10 @@ class Tracer:
         try:
             self._transport.send(record)
         except Exception:
-            self._report_failed()
-
-    def _report_failed(self) -> None:
-        """Count a transport send() that raised, and log it once in a while (call in `except`).
-
-        Tracing never breaks the application: the span is lost, the request goes on.
-        """
-        self._report_errors += 1
-        if self._report_errors == 1 or self._report_errors % 1000 == 0:
-            logger.exception("aiozipkin: transport.send failed (%d times)", self._report_errors)
+            # Tracing never breaks the application: count, log once in a while, go on.
+            self._report_errors += 1
+            if self._report_errors == 1 or self._report_errors % 1000 == 0:
+                logger.exception("aiozipkin: transport.send failed (%d times)", self._report_errors)
 
     def stats(self) -> dict[str, int]:
         """Counters of the transport (spans queued, sent, dropped by cause, ...)."""
