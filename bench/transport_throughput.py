@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import time
-import zlib
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -121,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # The gzip library in use (isal with the speedups extra), and zlib's side by side.
     default = transport_module._DEFLATE
-    stdlib_zlib = transport_module._Deflate("zlib", zlib, 1)
+    stdlib_zlib = transport_module._ZLIB
     cases: list[tuple[str, dict[str, Any], transport_module._Deflate]] = [
         (f"json, gzip by {default.name} (default)", {}, default),
         ("json, gzip by zlib", {}, stdlib_zlib),

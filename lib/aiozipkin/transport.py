@@ -30,7 +30,6 @@ from .record import Record
 __all__ = ["MultiTransport", "StubTransport", "Transport", "TransportABC"]
 
 logger = logging.getLogger("aiozipkin")
-_get_ident: Final = threading.get_ident
 
 _MiB: Final = 1024 * 1024
 _KiB: Final = 1024
@@ -54,6 +53,10 @@ class _Deflate(NamedTuple):
     level: int
 
 
+# The standard library's zlib at its fastest level: the default without the speedups extra.
+_ZLIB: Final = _Deflate("zlib", zlib, 1)
+
+
 def _pick_deflate() -> _Deflate:
     """ISA-L's zlib when installed (`aiozipkin[speedups]`), else the standard library's.
 
@@ -64,7 +67,7 @@ def _pick_deflate() -> _Deflate:
     try:
         from isal import isal_zlib
     except ImportError:
-        return _Deflate("zlib", zlib, 1)
+        return _ZLIB
     return _Deflate("isal", isal_zlib, 1)
 
 
@@ -273,17 +276,13 @@ class Transport(TransportABC):
             except Exception:
                 self._encode_failed()
                 return
-            # _accept's test, inlined: nearly every span is sent in the loop's own thread.
-            if self._loop_thread is None or _get_ident() == self._loop_thread:
-                self._offer(data)
-            else:
-                self._accept(data)
+            self._accept(data)
         except Exception:  # a bug here must still not reach the application
             logger.exception("aiozipkin: transport.send failed")
 
     def _accept(self, data: bytes) -> None:
         """Queue an encoded span from any thread: the queue is only changed in the loop's."""
-        if self._loop_thread is None or _get_ident() == self._loop_thread:
+        if self._loop_thread is None or threading.get_ident() == self._loop_thread:
             self._offer(data)
             return
         assert self._loop is not None
@@ -352,7 +351,7 @@ class Transport(TransportABC):
             # The loop it ran on is gone (closed without cancelling it); so is its session.
             self._session = None
         self._loop = loop
-        self._loop_thread = _get_ident()
+        self._loop_thread = threading.get_ident()
         # A fresh context: the sender must not inherit the span active where the first span was
         # sent (its logs would carry that trace id, and a traced client would trace uploads).
         self._task = contextvars.Context().run(

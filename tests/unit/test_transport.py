@@ -156,9 +156,7 @@ def gzip_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Each test using it runs with both gzip backends: ISA-L (the speedups extra) and zlib."""
     name: str = request.param
     if name == "zlib":
-        monkeypatch.setattr(
-            transport_module, "_DEFLATE", transport_module._Deflate("zlib", zlib, 1)
-        )
+        monkeypatch.setattr(transport_module, "_DEFLATE", transport_module._ZLIB)
     else:
         # requirements-dev.txt installs the extra; without it this fails rather than skips.
         assert transport_module._DEFLATE.name == "isal", (
