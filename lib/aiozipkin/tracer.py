@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from ._transport.batching import BatchingTransport
 from .context import (
     Endpoint,
     TraceContext,
@@ -166,7 +167,7 @@ class Tracer:
             return 0
         self._closed = True
         transport = self._transport
-        if timeout is not None and isinstance(transport, Transport | MultiTransport):
+        if timeout is not None and isinstance(transport, BatchingTransport | MultiTransport):
             return await transport.close(timeout=timeout)
         return await transport.close()
 
