@@ -24,6 +24,7 @@ __all__ = [
     "ROOT",
     "ROOT_SPAN",
     "SERVICE",
+    "Collect111",
     "Impl",
     "SpanShape",
     "emit",
@@ -38,6 +39,20 @@ __all__ = [
     "time_per_unit",
     "wait_port",
 ]
+
+
+class Collect111:
+    """A transport for aiozipkin 1.1.1, which calls `send` and `close` and checks no base class."""
+
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    def send(self, record: Any) -> None:
+        self.records.append(record)
+
+    async def close(self) -> None:
+        self.records.clear()
+
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 REF_VENV: Final = ROOT / ".cache" / "bench-ref-venv"

@@ -11,22 +11,9 @@ import aiozipkin as az
 
 from ._common import SERVICE, run_trace
 
-__all__ = ["Collect", "encoder", "encoder_name", "make_tracer", "run_trace"]
+__all__ = ["encoder", "encoder_name", "make_tracer", "run_trace"]
 
 Encoder = Callable[[Sequence[az.Record]], bytes]
-
-
-class Collect(az.TransportABC):
-    """Keeps finished records until the workload encodes them."""
-
-    def __init__(self) -> None:
-        self.records: list[az.Record] = []
-
-    def send(self, record: az.Record) -> None:
-        self.records.append(record)
-
-    async def close(self) -> None:
-        self.records.clear()
 
 
 def _stdlib_encode(records: Sequence[az.Record]) -> bytes:

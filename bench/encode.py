@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from ._common import SERVICE, emit, run_trace
+from ._common import SERVICE, Collect111, emit, run_trace
 
 __all__ = ["main"]
 
@@ -29,9 +29,11 @@ def _dumps(items: Sequence[Any]) -> bytes:
 
 
 def _ours(n: int) -> tuple[Callable[[Sequence[Any]], bytes], list[Any], str]:
+    import aiozipkin as az
+
     from . import _ours as ours
 
-    transport = ours.Collect()
+    transport = az.StubTransport()
     tracer = ours.make_tracer(transport)
     for _ in range(n // 2):
         ours.run_trace(tracer)
@@ -46,17 +48,10 @@ def _json_only(n: int) -> tuple[Callable[[Sequence[Any]], bytes], list[Any], str
 def _aiozipkin_111(n: int) -> tuple[Callable[[Sequence[Any]], bytes], list[Any], str]:
     # Typed as Any: the reference installs under our import name, in another virtualenv.
     az: Any = importlib.import_module("aiozipkin")
-    records: list[Any] = []
-
-    class Collect:
-        def send(self, record: Any) -> None:
-            records.append(record)
-
-        async def close(self) -> None:
-            pass
-
+    transport = Collect111()
+    records = transport.records
     endpoint = az.create_endpoint(SERVICE, ipv4="127.0.0.1", port=8080)
-    tracer = az.Tracer(Collect(), az.Sampler(sample_rate=1.0), endpoint)
+    tracer = az.Tracer(transport, az.Sampler(sample_rate=1.0), endpoint)
     for _ in range(n // 2):
         run_trace(tracer)
 

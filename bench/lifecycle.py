@@ -20,7 +20,16 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from ._common import CHILD, ROOT_SPAN, SERVICE, SpanShape, emit, run_trace, time_per_unit
+from ._common import (
+    CHILD,
+    ROOT_SPAN,
+    SERVICE,
+    Collect111,
+    SpanShape,
+    emit,
+    run_trace,
+    time_per_unit,
+)
 
 __all__ = ["IMPLS", "main", "workload"]
 
@@ -70,9 +79,11 @@ def _floor() -> Workload:
 
 
 def _ours() -> Workload:
+    import aiozipkin as az
+
     from . import _ours as ours
 
-    transport = ours.Collect()
+    transport = az.StubTransport()
     tracer = ours.make_tracer(transport)
     encode = ours.encoder()
 
@@ -94,23 +105,10 @@ def _ours() -> Workload:
     return run
 
 
-class _Collect1:
-    """A transport for aiozipkin 1.1.1 (it calls `send` and `close`, checks no base class)."""
-
-    def __init__(self) -> None:
-        self.records: list[Any] = []
-
-    def send(self, record: Any) -> None:
-        self.records.append(record)
-
-    async def close(self) -> None:
-        self.records.clear()
-
-
 def _aiozipkin_111() -> Workload:
     # Typed as Any: the reference installs under our import name, in another virtualenv.
     az: Any = importlib.import_module("aiozipkin")
-    transport = _Collect1()
+    transport = Collect111()
     endpoint = az.create_endpoint(SERVICE, ipv4="127.0.0.1", port=8080)
     tracer = az.Tracer(transport, az.Sampler(sample_rate=1.0), endpoint)
     records = transport.records

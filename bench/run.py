@@ -52,14 +52,6 @@ _OURS: Final = Path(sys.executable)
 _SERVER_CPU: Final = 0
 _LOAD_CPU: Final = 1
 
-# Targets of issue 7, printed next to the figures.
-_TARGET_VS_111: Final = 0.5
-_TARGET_VS_FLOOR: Final = 1.6
-_TARGET_TRACED: Final = 0.8
-_TARGET_UNSAMPLED: Final = 0.95
-_TARGET_ENCODE: Final = 300_000
-_TARGET_MEMORY: Final = 1024
-
 
 def _rotated(items: Sequence[Impl], shift: int) -> list[Impl]:
     shift %= len(items)

@@ -108,6 +108,22 @@ def _refused_collector() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}{_SPANS_PATH}"
 
 
+async def _workload(tracer: az.Tracer, per_tick: int, pad: str, done: asyncio.Event) -> None:
+    """`per_tick` server spans every millisecond until `done`."""
+    n = 0
+    while not done.is_set():
+        for _ in range(per_tick):
+            with tracer.new_trace(sampled=True) as span:
+                span.name("GET /orders/{id}")
+                span.kind(az.SERVER)
+                span.tag("http.path", f"/orders/{n}")
+                span.tag("http.status_code", 200)
+                if pad:
+                    span.tag("payload", pad)
+            n += 1
+        await asyncio.sleep(0.001)
+
+
 async def _measure(
     make_tracer: Callable[[], Any], seconds: float, rate: int, pad: str
 ) -> dict[str, Any]:
@@ -116,20 +132,6 @@ async def _measure(
     per_tick = max(1, rate // 1000)
     done = asyncio.Event()
     lags: list[float] = []
-
-    async def workload() -> None:
-        n = 0
-        while not done.is_set():
-            for _ in range(per_tick):
-                with tracer.new_trace(sampled=True) as span:
-                    span.name("GET /orders/{id}")
-                    span.kind(az.SERVER)
-                    span.tag("http.path", f"/orders/{n}")
-                    span.tag("http.status_code", 200)
-                    if pad:
-                        span.tag("payload", pad)
-                n += 1
-            await asyncio.sleep(0.001)
 
     async def probe() -> None:
         while not done.is_set():
@@ -148,7 +150,10 @@ async def _measure(
 
     gc_started = [0.0]
     gc.callbacks.append(on_gc)
-    tasks = [asyncio.create_task(workload()), asyncio.create_task(probe())]
+    tasks = [
+        asyncio.create_task(_workload(tracer, per_tick, pad, done)),
+        asyncio.create_task(probe()),
+    ]
     try:
         await asyncio.sleep(seconds)
         done.set()

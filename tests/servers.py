@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.ports import free_ports
+
 __all__ = [
     "ROOT",
     "JaegerServer",
@@ -33,7 +34,6 @@ __all__ = [
     "ZipkinServer",
     "external_jaeger",
     "external_zipkin",
-    "free_ports",
     "log_tail",
     "start_jaeger",
     "start_zipkin",
@@ -80,17 +80,6 @@ def log_tail(path: Path, lines: int = 60) -> str:
     except FileNotFoundError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
-
-
-def free_ports(count: int) -> list[int]:
-    """Return `count` distinct TCP ports that are free on 127.0.0.1 right now."""
-    with contextlib.ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind((_LOCALHOST, 0))
-            ports.append(int(sock.getsockname()[1]))
-        return ports
 
 
 _live: set[ServerProcess] = set()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT, free_ports, log_tail
+from tests.servers import ROOT, log_tail
+from tests.support.ports import free_ports
 
 __all__ = ["Bookshop", "bookshop"]
 

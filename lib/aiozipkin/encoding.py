@@ -14,6 +14,10 @@ from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring as _json_str
 from typing import Final, Generic, TypeVar
 
+from ._json_text import tag_json as _tag_json
+from ._json_text import tags as _tags
+from ._json_text import text_json as _text_json
+from ._json_text import texts as _texts
 from .context import Endpoint
 from .record import Record
 
@@ -100,32 +104,6 @@ def _json_endpoint(endpoint: Endpoint) -> str:
 
 
 _json_endpoints: Final = _EndpointCache(_json_endpoint, "")
-
-
-# Span names, annotation values and whole tags repeat (a route, "GET", "200"): their JSON is
-# cached when short, in dicts emptied when full, so that memory stays bounded.
-_TEXT_CACHE_SIZE: Final = 4096
-_TEXT_CACHE_MAX_LEN: Final = 128
-_texts: dict[str, str] = {}
-_tags: dict[tuple[str, str], str] = {}
-
-
-def _text_json(text: str) -> str:
-    value = _json_str(text)
-    if len(value) <= _TEXT_CACHE_MAX_LEN:
-        if len(_texts) >= _TEXT_CACHE_SIZE:
-            _texts.clear()
-        _texts[text] = value
-    return value
-
-
-def _tag_json(tag: tuple[str, str]) -> str:
-    value = f"{_json_str(tag[0])}:{_json_str(tag[1])}"
-    if len(value) <= _TEXT_CACHE_MAX_LEN:
-        if len(_tags) >= _TEXT_CACHE_SIZE:
-            _tags.clear()
-        _tags[tag] = value
-    return value
 
 
 _PARENT_ID: Final = ',"parentId":'
@@ -288,17 +266,20 @@ def encode_span_proto3(record: Record) -> bytes:
         add(_proto_locals.local(record.local_endpoint))
     if record.remote_endpoint is not None:
         add(_proto_remotes.get(record.remote_endpoint))
-    if record.annotations:
-        for ts, value in record.annotations:
-            add(_field(b"\x52", b"\x09" + _fixed64(ts) + _field(b"\x12", _utf8(value))))
-    if record.tags:
-        for key, value in record.tags.items():
-            add(_field(b"\x5a", _field(b"\x0a", _utf8(key)) + _field(b"\x12", _utf8(value))))
+    _add_proto_tail(record, add)
+    return b"".join(parts)
+
+
+def _add_proto_tail(record: Record, add: Callable[[bytes], None]) -> None:
+    """The annotations (field 10), tags (11) and the debug (12) and shared (13) flags."""
+    for ts, value in record.annotations or ():
+        add(_field(b"\x52", b"\x09" + _fixed64(ts) + _field(b"\x12", _utf8(value))))
+    for key, value in (record.tags or {}).items():
+        add(_field(b"\x5a", _field(b"\x0a", _utf8(key)) + _field(b"\x12", _utf8(value))))
     if record.debug:
         add(b"\x60\x01")
     if record.shared:
         add(b"\x68\x01")
-    return b"".join(parts)
 
 
 def _proto3_list_entry(record: Record) -> bytes:

@@ -49,14 +49,14 @@ class Record:
         if self.parent_id is not None:
             out["parentId"] = self.parent_id
         out["id"] = self.id
-        if self.kind is not None:
-            out["kind"] = self.kind
-        if self.name is not None:
-            out["name"] = self.name
-        if self.timestamp is not None:
-            out["timestamp"] = self.timestamp
-        if self.duration is not None:
-            out["duration"] = self.duration
+        for key, value in (
+            ("kind", self.kind),
+            ("name", self.name),
+            ("timestamp", self.timestamp),
+            ("duration", self.duration),
+        ):
+            if value is not None:
+                out[key] = value
         if self.debug:
             out["debug"] = True
         if self.shared:

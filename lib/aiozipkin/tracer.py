@@ -31,7 +31,10 @@ logger = logging.getLogger("aiozipkin")
 
 _ExcTypes = tuple[type[BaseException], ...]
 # Contexts are made on every span: tuple.__new__ skips the NamedTuple's Python-level
-# __new__, which is most of the cost of building one (all seven fields are passed).
+# __new__, which is most of the cost of building one (all seven fields are passed, in
+# field order; test_contexts_carry_their_fields_by_name fails if that order changes).
+# timeit, one context: 0.39-0.60 us this way, 1.38-1.67 us through TraceContext(...), on
+# the shared 2-core bench machine (load average 27; the ratio is what counts).
 _new_tuple = tuple.__new__
 
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
 import aiozipkin as az
+from tests.support.polling import eventually
 
 __all__ = [
+    "POLL_INTERVAL",
     "JsonSpan",
     "RecordingTracerFactory",
     "RecordingTransport",
     "as_zipkin_stores",
-    "eventually",
     "get_json",
     "jaeger_trace",
     "recorded",
@@ -68,27 +67,13 @@ def recorded(tracer: az.Tracer) -> list[JsonSpan]:
     return transport.sent
 
 
+# Polls of a server's query API are spaced further apart than in-process ones.
+POLL_INTERVAL = 0.1
+
+
 def unique_service(prefix: str) -> str:
     """A service name no other test uses (lower case: Zipkin lower-cases names)."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]],
-    *,
-    what: str,
-    timeout: float = 20.0,
-    interval: float = 0.1,
-) -> T:
-    """Call `probe` until it returns something other than None; fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen within {timeout:.0f} s")
-        await asyncio.sleep(interval)
 
 
 async def get_json(session: aiohttp.ClientSession, url: str, **params: str) -> Any:
@@ -113,7 +98,9 @@ async def zipkin_trace(
         assert len(spans) <= count, f"more spans than sent in trace {trace_id}: {spans}"
         return spans if len(spans) == count else None
 
-    return await eventually(probe, what=f"{count} spans of trace {trace_id} in Zipkin")
+    return await eventually(
+        probe, what=f"{count} spans of trace {trace_id} in Zipkin", interval=POLL_INTERVAL
+    )
 
 
 async def jaeger_trace(
@@ -133,7 +120,9 @@ async def jaeger_trace(
         assert len(trace["spans"]) <= count, f"more spans than sent: {trace}"
         return trace if len(trace["spans"]) == count else None
 
-    return await eventually(probe, what=f"{count} spans of trace {trace_id} in Jaeger")
+    return await eventually(
+        probe, what=f"{count} spans of trace {trace_id} in Jaeger", interval=POLL_INTERVAL
+    )
 
 
 def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:

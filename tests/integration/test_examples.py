@@ -14,8 +14,9 @@ import aiohttp
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
 
-from tests.integration.helpers import JsonSpan, eventually, get_json
+from tests.integration.helpers import POLL_INTERVAL, JsonSpan, get_json
 from tests.servers import ROOT, ZipkinServer
+from tests.support.polling import eventually
 
 _EXAMPLES = ROOT / "lib" / "examples"
 
@@ -46,7 +47,9 @@ async def _traces_since(
         recent = [t for t in traces if min(span["timestamp"] for span in t) >= since_us]
         return recent if any(len(t) == spans for t in recent) else None
 
-    return await eventually(probe, what=f"a {spans}-span trace of {service}")
+    return await eventually(
+        probe, what=f"a {spans}-span trace of {service}", interval=POLL_INTERVAL
+    )
 
 
 async def test_basic_example_trace_is_found(

@@ -16,9 +16,9 @@ from tests.servers import (
     ServerError,
     ServerProcess,
     ZipkinServer,
-    free_ports,
     wait_healthy,
 )
+from tests.support.ports import free_ports
 
 
 def _handwritten_span(service: str) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -19,22 +18,13 @@ from aiozipkin.context import generate_random_64bit_string, generate_random_128b
 from tests.integration.helpers import (
     JsonSpan,
     as_zipkin_stores,
-    eventually,
     jaeger_trace,
     unique_service,
     zipkin_trace,
 )
 from tests.servers import JaegerServer, ZipkinServer
-
-SPANS_PATH = "/api/v2/spans"
-
-
-def dead_url() -> str:
-    """The spans URL of a port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}{SPANS_PATH}"
+from tests.support.collectors import SPANS_PATH, HungCollector, refusing_url
+from tests.support.polling import eventually
 
 
 def now_us() -> int:
@@ -217,32 +207,6 @@ async def test_503_with_retry_after_then_accepted(
     assert len(await zipkin_trace(http, zipkin.url, trace_id, 6)) == 6
 
 
-class HungCollector:
-    """Accepts connections and reads the request, but never answers."""
-
-    def __init__(self) -> None:
-        self.requests = asyncio.Event()
-        self.server: asyncio.Server | None = None
-        self.writers: list[asyncio.StreamWriter] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.writers.append(writer)
-        await reader.readuntil(b"\r\n\r\n")
-        self.requests.set()
-        await reader.read()
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}{SPANS_PATH}"
-
-    async def stop(self) -> None:
-        assert self.server is not None
-        for writer in self.writers:
-            writer.close()
-        self.server.close()
-        await self.server.wait_closed()
-
-
 @pytest.fixture
 async def hung_url() -> AsyncIterator[tuple[HungCollector, str]]:
     hung = HungCollector()
@@ -320,8 +284,8 @@ async def test_fan_out_to_zipkin_and_jaeger_with_one_down(
     encoding: str,
 ) -> None:
     service = unique_service("fanout")
-    zipkin_url = dead_url() if down == "zipkin" else zipkin.spans_url
-    jaeger_url = dead_url() if down == "jaeger" else jaeger.spans_url
+    zipkin_url = refusing_url() if down == "zipkin" else zipkin.spans_url
+    jaeger_url = refusing_url() if down == "jaeger" else jaeger.spans_url
     tracer = await az.create(
         [zipkin_url, jaeger_url],
         az.create_endpoint(service, ipv4="127.0.0.1", port=8080),

@@ -16,8 +16,10 @@ import aiohttp
 import pytest
 
 import aiozipkin as az
-from tests.integration.helpers import JsonSpan, eventually, unique_service
-from tests.servers import ROOT, ServerProcess, free_ports, log_tail, start_zipkin
+from tests.integration.helpers import POLL_INTERVAL, JsonSpan, unique_service
+from tests.servers import ROOT, ServerProcess, log_tail, start_zipkin
+from tests.support.polling import eventually
+from tests.support.ports import free_ports
 
 # Steady traffic: a burst of spans every tick, at most SPANS_PER_TICK / TICK spans a second.
 SPANS_PER_TICK = 4
@@ -123,7 +125,10 @@ async def test_zipkin_restart_during_traffic_loses_no_queued_span(
         await eventually(outage_long_enough, what=f"{OUTAGE_SPANS} spans queued", timeout=60)
         second.start()
         await eventually(
-            lambda: healthy(http, server.url), what="the restarted Zipkin", timeout=120
+            lambda: healthy(http, server.url),
+            what="the restarted Zipkin",
+            timeout=120,
+            interval=POLL_INTERVAL,
         )
         outage = time.monotonic() - stopped_at
         assert 10 <= outage <= 90, f"outage of {outage:.0f} s"

@@ -10,16 +10,17 @@ import pytest
 
 import aiozipkin as az
 from tests.integration.helpers import (
+    POLL_INTERVAL,
     JsonSpan,
     RecordingTracerFactory,
     as_zipkin_stores,
-    eventually,
     get_json,
     unique_service,
     zipkin_trace,
 )
 from tests.integration.scenarios import SCENARIOS, Scenario
 from tests.servers import ZipkinServer
+from tests.support.polling import eventually
 
 
 def _by_id(spans: list[JsonSpan]) -> list[JsonSpan]:
@@ -124,7 +125,7 @@ async def test_zipkin_dependencies_link_client_and_server(
         ours = [link for link in found if link["parent"] == frontend]
         return ours if ours and ours[0]["callCount"] >= 2 else None
 
-    assert await eventually(links, what="the frontend -> backend link") == [
+    assert await eventually(links, what="the frontend -> backend link", interval=POLL_INTERVAL) == [
         {"parent": frontend, "child": backend, "callCount": 2}
     ]
 

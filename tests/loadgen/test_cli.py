@@ -8,7 +8,7 @@ import pytest
 
 from bookshop_loadgen import Endpoint, parse_args
 from bookshop_loadgen.__main__ import main
-from tests.servers import free_ports
+from tests.support.ports import free_ports
 
 
 def test_defaults_aim_at_make_up() -> None:

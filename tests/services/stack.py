@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,21 @@ import bookshop_frontend
 import bookshop_worker
 from bookshop_common import TracerFactory
 
-__all__ = ["BASE_ENV", "Stack", "eventually", "start_stack", "stub_tracer_factory"]
+__all__ = ["BASE_ENV", "SETTINGS", "Span", "Stack", "start_stack", "stub_tracer_factory"]
 
 # Nothing listens there: the tests never use the default collectors.
 BASE_ENV: Mapping[str, str] = {"ZIPKIN_ENDPOINTS": "http://127.0.0.1:9/api/v2/spans"}
 
 Span = dict[str, Any]
+
+# Each service's settings class, by service name.
+SETTINGS: dict[str, Any] = {
+    "frontend": bookshop_frontend.Settings,
+    "backend": bookshop_backend.Settings,
+    "db_proxy": bookshop_db_proxy.Settings,
+    "cache": bookshop_cache.Settings,
+    "worker": bookshop_worker.Settings,
+}
 
 
 def stub_tracer_factory(transport: az.StubTransport) -> TracerFactory:
@@ -38,17 +45,6 @@ def stub_tracer_factory(transport: az.StubTransport) -> TracerFactory:
         )
 
     return make
-
-
-async def eventually(
-    condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "condition"
-) -> None:
-    """Poll `condition` until it holds; fail with `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

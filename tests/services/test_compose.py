@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.servers import ROOT
-from tests.services.test_settings import SETTINGS
+from tests.services.stack import SETTINGS
 
 APP_SERVICES = ["frontend", "backend", "db_proxy", "cache", "worker"]
 

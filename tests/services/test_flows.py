@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
-from tests.services.stack import Span, Stack, eventually, start_stack
+from tests.services.stack import Span, Stack, start_stack
+from tests.support.polling import eventually
 
 JSON = {"Content-Type": "application/json"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
 
 import pytest
 
@@ -12,23 +11,8 @@ import bookshop_cache
 import bookshop_db_proxy
 import bookshop_frontend
 import bookshop_worker
-from bookshop_common import BaseSettings, SettingsError
-
-
-class _Settings(Protocol):
-    required_env: tuple[str, ...]
-
-    @property
-    def base(self) -> BaseSettings: ...
-
-
-SETTINGS: dict[str, Any] = {
-    "frontend": bookshop_frontend.Settings,
-    "backend": bookshop_backend.Settings,
-    "db_proxy": bookshop_db_proxy.Settings,
-    "cache": bookshop_cache.Settings,
-    "worker": bookshop_worker.Settings,
-}
+from bookshop_common import SettingsError
+from tests.services.stack import SETTINGS
 
 VALUES = {
     "ZIPKIN_ENDPOINTS": "http://127.0.0.1:9411/api/v2/spans,http://127.0.0.1:9412/api/v2/spans",

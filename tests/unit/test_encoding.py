@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aiozipkin as az
-from aiozipkin import encoding
+from aiozipkin import _json_text as json_text
 from aiozipkin.encoding import (
     Encoding,
     encode_json,
@@ -21,6 +21,7 @@ from aiozipkin.encoding import (
     encode_span_json,
     encode_span_proto3,
 )
+from tests.support.spans import decode_list_of_spans, decode_span
 
 LOCAL = az.create_endpoint("frontend", ipv4="127.0.0.1", port=8080)
 TRICKY = ['"', "\\", "\n", "\r\t", "\x00", "\x1f", "\x7f", "\u2028", "é", "😀", "</x>", "'"]
@@ -194,15 +195,15 @@ def test_json_endpoint_cache_follows_the_endpoint_value() -> None:
 
 
 def test_json_text_caches_stay_bounded() -> None:
-    for n in range(3 * encoding._TEXT_CACHE_SIZE):
+    for n in range(3 * json_text.TEXT_CACHE_SIZE):
         short = f"v{n}"
-        long = "x" * encoding._TEXT_CACHE_MAX_LEN + short
+        long = "x" * json_text.TEXT_CACHE_MAX_LEN + short
         record = make_record(name=short, tags={"k": short, "l": long}, annotations=[(1, long)])
         assert_json_matches(record)
-        assert len(encoding._texts) <= encoding._TEXT_CACHE_SIZE
-        assert len(encoding._tags) <= encoding._TEXT_CACHE_SIZE
-    assert all(len(value) <= encoding._TEXT_CACHE_MAX_LEN for value in encoding._texts.values())
-    assert all(len(value) <= encoding._TEXT_CACHE_MAX_LEN for value in encoding._tags.values())
+        assert len(json_text.texts) <= json_text.TEXT_CACHE_SIZE
+        assert len(json_text.tags) <= json_text.TEXT_CACHE_SIZE
+    assert all(len(value) <= json_text.TEXT_CACHE_MAX_LEN for value in json_text.texts.values())
+    assert all(len(value) <= json_text.TEXT_CACHE_MAX_LEN for value in json_text.tags.values())
 
 
 @pytest.mark.parametrize(
@@ -221,111 +222,6 @@ def test_json_refuses_what_zipkin_would_reject(fields: dict[str, Any]) -> None:
 
 
 # --- proto3 ----------------------------------------------------------------------------------
-
-
-def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = buf[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
-
-
-def read_fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
-    """(field number, value) of a message: ints for varint/fixed64, bytes for length-delimited."""
-    pos = 0
-    while pos < len(buf):
-        key, pos = read_varint(buf, pos)
-        number, wire_type = key >> 3, key & 7
-        if wire_type == 0:
-            value, pos = read_varint(buf, pos)
-            yield number, value
-        elif wire_type == 1:
-            yield number, int.from_bytes(buf[pos : pos + 8], "little")
-            pos += 8
-        elif wire_type == 2:
-            length, pos = read_varint(buf, pos)
-            assert pos + length <= len(buf), "length past the end of the message"
-            yield number, buf[pos : pos + length]
-            pos += length
-        else:
-            raise AssertionError(f"unexpected wire type {wire_type}")
-    assert pos == len(buf)
-
-
-def as_bytes(value: int | bytes) -> bytes:
-    assert isinstance(value, bytes)
-    return value
-
-
-def as_int(value: int | bytes) -> int:
-    assert isinstance(value, int)
-    return value
-
-
-def decode_endpoint(buf: bytes) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for number, value in read_fields(buf):
-        if number == 1:
-            out["serviceName"] = as_bytes(value).decode()
-        elif number == 2:
-            out["ipv4"] = socket.inet_ntop(socket.AF_INET, as_bytes(value))
-        elif number == 3:
-            out["ipv6"] = socket.inet_ntop(socket.AF_INET6, as_bytes(value))
-        elif number == 4:
-            out["port"] = as_int(value)
-        else:
-            raise AssertionError(f"unknown Endpoint field {number}")
-    return out
-
-
-KIND_NAMES = {1: "CLIENT", 2: "SERVER", 3: "PRODUCER", 4: "CONSUMER"}
-
-
-def decode_span(buf: bytes) -> dict[str, Any]:
-    """A proto3 Span in Zipkin v2 JSON shape, written from zipkin.proto."""
-    out: dict[str, Any] = {}
-    for number, value in read_fields(buf):
-        if number in (1, 2, 3):
-            key = {1: "traceId", 2: "parentId", 3: "id"}[number]
-            out[key] = as_bytes(value).hex()
-        elif number == 4:
-            out["kind"] = KIND_NAMES[as_int(value)]
-        elif number == 5:
-            out["name"] = as_bytes(value).decode()
-        elif number == 6:
-            out["timestamp"] = as_int(value)
-        elif number == 7:
-            out["duration"] = as_int(value)
-        elif number in (8, 9):
-            key = "localEndpoint" if number == 8 else "remoteEndpoint"
-            out[key] = decode_endpoint(as_bytes(value))
-        elif number == 10:
-            fields = dict(read_fields(as_bytes(value)))
-            annotation = {"timestamp": fields[1], "value": as_bytes(fields[2]).decode()}
-            out.setdefault("annotations", []).append(annotation)
-        elif number == 11:
-            fields = dict(read_fields(as_bytes(value)))
-            out.setdefault("tags", {})[as_bytes(fields[1]).decode()] = as_bytes(
-                fields.get(2, b"")
-            ).decode()
-        elif number in (12, 13):
-            assert value == 1
-            out["debug" if number == 12 else "shared"] = True
-        else:
-            raise AssertionError(f"unknown Span field {number}")
-    return out
-
-
-def decode_list_of_spans(buf: bytes) -> list[dict[str, Any]]:
-    spans = []
-    for number, value in read_fields(buf):
-        assert number == 1
-        spans.append(decode_span(as_bytes(value)))
-    return spans
 
 
 def proto3_view(record: az.Record) -> dict[str, Any]:

@@ -1,6 +1,14 @@
 """The package's public names are pinned: adding or removing one is a deliberate change."""
 
 from __future__ import annotations
+import __future__
+
+import importlib
+import inspect
+import pkgutil
+from types import ModuleType
+
+import pytest
 
 import aiozipkin as az
 
@@ -67,9 +75,51 @@ def test_all_is_pinned() -> None:
     assert len(az.__all__) == len(set(az.__all__))
 
 
-def test_every_name_in_all_exists() -> None:
-    missing = [name for name in az.__all__ if not hasattr(az, name)]
-    assert missing == []
+def test_all_is_exactly_the_public_namespace() -> None:
+    # As httpx pins its surface: every public name of the package is exported, and only those.
+    public = {
+        name
+        for name, value in vars(az).items()
+        if not name.startswith("_")
+        and not isinstance(value, ModuleType)
+        and value is not __future__.annotations
+    }
+    assert sorted(public) == sorted(az.__all__)
+
+
+def _modules() -> list[ModuleType]:
+    names = [info.name for info in pkgutil.walk_packages(az.__path__, "aiozipkin.")]
+    return [importlib.import_module(name) for name in names]
+
+
+@pytest.mark.parametrize("module", [pytest.param(m, id=m.__name__) for m in _modules()])
+def test_module_all_lists_what_it_defines_or_the_package_exports(module: ModuleType) -> None:
+    exported: list[str] = module.__all__
+    assert [name for name in exported if not hasattr(module, name)] == []
+    # A class or function in `__all__` is defined there, unless the module is a public face
+    # re-exporting a name of the package (aiohttp_helpers, transport).
+    foreign = [
+        name
+        for name in exported
+        if _is_definition(getattr(module, name))
+        and getattr(module, name).__module__ != module.__name__
+        and name not in az.__all__
+    ]
+    assert foreign == []
+    # A class or function defined there and not in `__all__` is private: its name says so.
+    unlisted = [
+        name
+        for name, value in vars(module).items()
+        if _is_definition(value)
+        and value.__module__ == module.__name__
+        and not name.startswith("_")
+        and name not in exported
+    ]
+    assert unlisted == []
+
+
+def _is_definition(value: object) -> bool:
+    return inspect.isclass(value) or inspect.isfunction(value)
 
 
 def test_documented_constants() -> None:

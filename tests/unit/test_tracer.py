@@ -362,6 +362,33 @@ async def test_custom_transport_receives_asdict_records() -> None:
     assert [d["name"] for d in transport.data] == ["custom"]
 
 
+async def test_contexts_carry_their_fields_by_name(tracer: az.Tracer) -> None:
+    # The tracer builds contexts positionally, past the NamedTuple constructor.
+    root = tracer.new_trace(sampled=True, debug=True).context
+    assert root == az.TraceContext(
+        trace_id=root.trace_id,
+        parent_id=None,
+        span_id=root.span_id,
+        sampled=True,
+        debug=True,
+        shared=False,
+        tracestate=None,
+    )
+    child = tracer.new_child(root._replace(tracestate="k=v")).context
+    assert child == az.TraceContext(
+        trace_id=root.trace_id,
+        parent_id=root.span_id,
+        span_id=child.span_id,
+        sampled=True,
+        debug=True,
+        shared=False,
+        tracestate="k=v",
+    )
+    assert len(root.trace_id) == 32
+    assert len(child.span_id) == 16
+    assert child.span_id != root.span_id
+
+
 def test_trace_context_is_a_documented_tuple() -> None:
     context = az.TraceContext("1" * 32, None, "2" * 16, True, False, False)
     assert context.trace_id == "1" * 32

@@ -6,147 +6,22 @@ import asyncio
 import gzip
 import json
 import logging
-import socket
 import sys
 import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 import aiozipkin as az
 from aiozipkin._transport import codec, compress
 from aiozipkin.encoding import encode_span_json
-from tests.unit.test_encoding import decode_list_of_spans
-
-T = TypeVar("T")
-ENDPOINT = az.create_endpoint("svc", ipv4="127.0.0.1", port=8080)
-SPANS_PATH = "/api/v2/spans"
-
-
-def make_record(n: int = 0, **fields: Any) -> az.Record:
-    context = az.TraceContext(f"{n + 1:032x}", None, f"{n + 1:016x}", True, False, False)
-    record = az.Record(context, ENDPOINT)
-    record.name = f"op-{n}"
-    record.kind = "SERVER"
-    record.timestamp = 1_700_000_000_000_000 + n
-    record.duration = 10
-    for key, value in fields.items():
-        setattr(record, key, value)
-    return record
-
-
-def make_records(count: int, start: int = 0) -> list[az.Record]:
-    return [make_record(n) for n in range(start, start + count)]
-
-
-async def eventually(probe: Callable[[], T | None], *, what: str, timeout: float = 10.0) -> T:
-    """Poll `probe` until it returns something true."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.01)
-
-
-@dataclass
-class Received:
-    """One request as the collector saw it."""
-
-    at: float
-    headers: dict[str, str]
-    body: bytes
-    spans: list[dict[str, Any]]
-
-
-Reply = tuple[int, dict[str, str], str]
-
-
-@dataclass
-class Collector:
-    """A fake Zipkin: records every POST; answers the queued `replies` first, then 202."""
-
-    replies: list[Reply] = field(default_factory=list)
-    attempts: list[Received] = field(default_factory=list)
-    accepted: list[Received] = field(default_factory=list)
-    server: TestServer | None = None
-
-    @property
-    def url(self) -> str:
-        return self.make_url(SPANS_PATH)
-
-    def make_url(self, path: str) -> str:
-        assert self.server is not None
-        return str(self.server.make_url(path))
-
-    @property
-    def spans(self) -> list[dict[str, Any]]:
-        return [span for batch in self.accepted for span in batch.spans]
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        raw = gzip.decompress(body) if request.headers.get("Content-Encoding") == "gzip" else body
-        if request.content_type == "application/x-protobuf":
-            spans = decode_list_of_spans(raw)
-        else:
-            assert request.content_type == "application/json"
-            spans = json.loads(raw)
-        received = Received(time.monotonic(), dict(request.headers), body, spans)
-        self.attempts.append(received)
-        if self.replies:
-            status, headers, text = self.replies.pop(0)
-            return web.Response(status=status, headers=headers, text=text)
-        self.accepted.append(received)
-        return web.Response(status=202)
-
-    def app(self) -> web.Application:
-        # Raw bodies, so that the tests see what was on the wire.
-        app = web.Application(handler_args={"auto_decompress": False})
-        app.router.add_post(SPANS_PATH, self.handle)
-        return app
-
-    async def start(self, port: int | None = None) -> None:
-        self.server = TestServer(self.app(), port=port)
-        await self.server.start_server()
-
-    async def stop(self) -> None:
-        assert self.server is not None
-        await self.server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def transports() -> AsyncIterator[Callable[..., az.Transport]]:
-    """Make transports that are closed (without waiting) at the end of the test."""
-    made: list[az.Transport] = []
-
-    def make(address: str, *args: Any, **kwargs: Any) -> az.Transport:
-        made.append(az.Transport(address, *args, **kwargs))
-        return made[-1]
-
-    yield make
-    for transport in made:
-        await transport.close(timeout=0)
-
-
-def accounted(stats: dict[str, int]) -> int:
-    """Every span handed over ends up queued, sent or dropped for one cause."""
-    return stats["spans_sent"] + stats["spans_dropped"] + stats["queue_spans"]
-
+from tests.support.collectors import Collector, refusing_url
+from tests.support.polling import eventually
+from tests.support.spans import ENDPOINT, accounted, make_record, make_records
 
 # --- the wire format --------------------------------------------------------------------------
 
@@ -382,7 +257,7 @@ async def test_drops_warn_at_most_once_per_interval(
 
 
 async def test_send_never_raises(transports: Callable[..., az.Transport]) -> None:
-    transport = transports(f"http://127.0.0.1:{free_port()}{SPANS_PATH}")
+    transport = transports(refusing_url())
     transport.send(None)  # type: ignore[arg-type]
     transport.send(make_record(0))
     assert transport.stats()["dropped_encode"] == 1
@@ -445,7 +320,7 @@ async def test_concurrent_closes_share_one_result(collector: Collector) -> None:
 async def test_close_with_a_dead_collector_returns_what_was_lost(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    transport = az.Transport(f"http://127.0.0.1:{free_port()}{SPANS_PATH}", send_interval=0.01)
+    transport = az.Transport(refusing_url(), send_interval=0.01)
     for record in make_records(8):
         transport.send(record)
     await eventually(lambda: transport.stats()["retries"] >= 1, what="a retry")
@@ -557,7 +432,7 @@ async def test_uploads_are_not_traced_by_an_instrumented_session(collector: Coll
 async def test_fan_out_keeps_one_queue_per_collector(
     collector: Collector, fast_backoff: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    dead_url = f"http://127.0.0.1:{free_port()}{SPANS_PATH}"
+    dead_url = refusing_url()
     async with az.create(
         [dead_url, collector.url], ENDPOINT, sample_rate=1.0, send_interval=0.05
     ) as tracer:

@@ -11,7 +11,8 @@ from aiozipkin._transport.batching import BatchingTransport, BatchSettings
 from aiozipkin._transport.codec import CODECS
 from aiozipkin._transport.queue import QUEUE_FULL, TOO_LARGE, SpanQueue
 from aiozipkin._transport.sender import REJECTED, SENT, Delivery, Outcome
-from tests.unit.test_transport import eventually, make_record, make_records
+from tests.support.polling import eventually
+from tests.support.spans import make_record, make_records
 
 JSON = CODECS[az.Encoding.JSON]
 

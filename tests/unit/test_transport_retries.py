@@ -6,8 +6,7 @@ import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -17,31 +16,12 @@ from aiohttp.test_utils import TestServer
 import aiozipkin as az
 from aiozipkin._transport import http, retry
 from aiozipkin._transport.retry import RetryPolicy
-from tests.unit.test_transport import (
-    SPANS_PATH,
-    Collector,
-    accounted,
-    eventually,
-    free_port,
-    make_record,
-    make_records,
-)
+from tests.support.collectors import SPANS_PATH, Collector, HungCollector
+from tests.support.polling import eventually
+from tests.support.ports import free_port
+from tests.support.spans import accounted, make_record, make_records
 
 Make = Callable[..., az.Transport]
-
-
-@pytest.fixture
-async def transports() -> AsyncIterator[Make]:
-    """Make transports that are closed (without waiting) at the end of the test."""
-    made: list[az.Transport] = []
-
-    def make(address: str, *args: Any, **kwargs: Any) -> az.Transport:
-        made.append(az.Transport(address, *args, **kwargs))
-        return made[-1]
-
-    yield make
-    for transport in made:
-        await transport.close(timeout=0)
 
 
 @pytest.mark.parametrize(
@@ -268,35 +248,6 @@ async def test_spans_stay_queued_while_the_collector_is_down(
     assert stats["spans_dropped"] == 0
     assert "fail (ClientConnectorError" in caplog.text
     assert "succeed again" in caplog.text
-
-
-class HungCollector:
-    """Accepts connections and reads requests, but never answers."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        self.requests = asyncio.Event()
-        self.server: asyncio.Server | None = None
-        self.writers: list[asyncio.StreamWriter] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        self.writers.append(writer)
-        await reader.readuntil(b"\r\n\r\n")
-        self.requests.set()
-        await reader.read()  # until the client gives up
-
-    async def __aenter__(self) -> str:
-        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
-        port = self.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}{SPANS_PATH}"
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        for writer in self.writers:
-            writer.close()
-        self.server.close()
-        await self.server.wait_closed()
 
 
 @pytest.fixture

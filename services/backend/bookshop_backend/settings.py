@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
 
-from bookshop_common import BaseSettings, Env
+from bookshop_common import Env, OrderFlowSettings
 
 __all__ = ["SERVICE_NAME", "Settings"]
 
@@ -14,26 +13,13 @@ SERVICE_NAME = "backend"
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    """Where the cache and db_proxy are, plus the common service settings."""
+class Settings(OrderFlowSettings):
+    """Where the cache and db_proxy are, how long a book stays cached, plus the common ones."""
 
-    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "CACHE_URL", "DB_PROXY_URL")
-
-    base: BaseSettings
-    cache_url: str
-    db_proxy_url: str
-    job_queue: str
     book_ttl: float
-    upstream_timeout: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        env = Env(environ)
-        return cls(
-            base=BaseSettings.from_env(environ, service_name=SERVICE_NAME, default_port=8081),
-            cache_url=env.url("CACHE_URL"),
-            db_proxy_url=env.url("DB_PROXY_URL"),
-            job_queue=env.text("JOB_QUEUE", "orders"),
-            book_ttl=env.number("BOOK_CACHE_TTL", 60.0, minimum=0.001, maximum=86400.0),
-            upstream_timeout=env.number("UPSTREAM_TIMEOUT", 15.0, minimum=0.1, maximum=300.0),
-        )
+        shared = cls.read_shared(environ, service_name=SERVICE_NAME, default_port=8081)
+        book_ttl = Env(environ).number("BOOK_CACHE_TTL", 60.0, minimum=0.001, maximum=86400.0)
+        return cls(*shared, book_ttl=book_ttl)

@@ -10,8 +10,6 @@ from typing import Any
 
 __all__ = ["JobQueue", "KeyValueStore", "QueueFull", "Queues"]
 
-_MISS = object()
-
 
 class KeyValueStore:
     """Values with a time to live; past `max_keys` the oldest entries are evicted."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from yarl import URL
 
 from .faults import FaultPlan, FaultSpecError, parse_fault_spec
 
-__all__ = ["BaseSettings", "Env", "SettingsError"]
+__all__ = ["BaseSettings", "Env", "OrderFlowSettings", "SettingsError"]
 
 _MISSING = object()
 
@@ -129,4 +130,31 @@ class BaseSettings:
             send_interval=env.number("TRACE_SEND_INTERVAL", 0.5, minimum=0.01, maximum=60.0),
             default_faults=env.faults("DEMO_FAULT"),
             log_level=log_level,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFlowSettings:
+    """What the backend and the worker share: the cache (and its job queue) and db_proxy."""
+
+    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "CACHE_URL", "DB_PROXY_URL")
+
+    base: BaseSettings
+    cache_url: str
+    db_proxy_url: str
+    job_queue: str
+    upstream_timeout: float
+
+    @staticmethod
+    def read_shared(
+        environ: Mapping[str, str], *, service_name: str, default_port: int
+    ) -> tuple[BaseSettings, str, str, str, float]:
+        """The shared fields, in order, for a subclass's `from_env` to pass on."""
+        env = Env(environ)
+        return (
+            BaseSettings.from_env(environ, service_name=service_name, default_port=default_port),
+            env.url("CACHE_URL"),
+            env.url("DB_PROXY_URL"),
+            env.text("JOB_QUEUE", "orders"),
+            env.number("UPSTREAM_TIMEOUT", 15.0, minimum=0.1, maximum=300.0),
         )

@@ -110,6 +110,11 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, *args)
 
+    async def run(self, sql: str, params: Sequence[object] = ()) -> Result:
+        """Run one statement on the database thread; inside a `transaction` for writes."""
+        result: Result = await self._call(self._execute_sync, sql, params)
+        return result
+
     def _execute_sync(self, sql: str, params: Sequence[object]) -> Result:
         if self._conn is None:
             raise RuntimeError("database is not open")
@@ -124,13 +129,13 @@ class Database:
     ) -> AsyncIterator[Transaction]:
         """Run statements in one transaction, committed on success, rolled back on error."""
         async with self._lock:
-            await self._call(self._execute_sync, "BEGIN IMMEDIATE", ())
+            await self.run("BEGIN IMMEDIATE")
             try:
                 yield Transaction(self, tracer, parent, query_name)
             except BaseException:
-                await asyncio.shield(self._call(self._execute_sync, "ROLLBACK", ()))
+                await asyncio.shield(self.run("ROLLBACK"))
                 raise
-            await self._call(self._execute_sync, "COMMIT", ())
+            await self.run("COMMIT")
 
 
 class Transaction:
@@ -152,6 +157,6 @@ class Transaction:
             span.tag("db.system", "sqlite")
             span.tag("db.query_name", self._query_name)
             span.tag("db.statement", statement.sql)
-            result: Result = await self._db._call(self._db._execute_sync, statement.sql, params)
+            result = await self._db.run(statement.sql, params)
             span.tag("db.row_count", str(result.row_count))
             return result
