@@ -5,6 +5,18 @@ taking, drop counters), a `RetryPolicy` and a `Sender` (see `sender` for its pro
 `send` is synchronous, O(1) and never raises; a sender task, started in the event loop of
 the first span, sends full batches at once and the rest every `send_interval` seconds. A
 batch stays queued until it is sent or given up. `close` drains the queue within a timeout.
+
+A public transport is a thin subclass that checks its own settings, makes its sender and
+hands both on, as `aiozipkin.transport.Transport` does:
+
+    class SomeTransport(BatchingTransport):
+        def __init__(self, target, *, encoding=Encoding.JSON, send_interval=5, ...):
+            sender = SomeSender(target)  # implements sender.Sender
+            settings = BatchSettings(send_interval, send_max_size, ...)
+            super().__init__(sender, parse_encoding(encoding), settings)
+
+It then has `send`, `close(timeout)`, `stats()` (the keys of `COUNTERS`, plus queue_spans
+and queue_bytes), and joins `MultiTransport`'s encode-once fan-out (`EncodedSpanSink`).
 """
 
 from __future__ import annotations
