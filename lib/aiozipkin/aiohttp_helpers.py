@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import AbstractRoute
 
+from ._address import ip_fields
 from .constants import (
     CLIENT,
     HTTP_METHOD,
@@ -241,13 +242,12 @@ def _explicit_parent(trace_request_ctx: Any) -> TraceContext | None:
 
 
 def _remote_from_url(url: Any) -> Endpoint:
-    host = url.host or ""
-    port = url.port
-    if ":" in host:
-        return Endpoint(None, None, host, port)
-    if host.replace(".", "").isdigit() and host.count(".") == 3:
-        return Endpoint(None, host, None, port)
-    return Endpoint(host, None, None, port)
+    """The server a URL points at: its IP address, or its host name as the service name."""
+    host = url.host or None
+    fields = None if host is None else ip_fields(host)
+    if fields is None:
+        return Endpoint(host, None, None, url.port)
+    return Endpoint(None, fields[0], fields[1], url.port)
 
 
 def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
