@@ -44,31 +44,35 @@ class Record:
         self.tags: dict[str, str] | None = None
 
     def asdict(self) -> dict[str, Any]:
-        """The span as Zipkin v2 JSON: no null fields, `debug`/`shared` only when true."""
-        out: dict[str, Any] = {"traceId": self.trace_id}
-        if self.parent_id is not None:
-            out["parentId"] = self.parent_id
-        out["id"] = self.id
+        """The span in aiozipkin 1.1.1's dict shape (Zipkin v2 field names).
+
+        Every key is present (`None`, `False` or empty when unset) except `kind`, which is
+        left out when unset; an unnamed span is `"unknown"`. The encoders leave empty fields
+        off the wire instead.
+        """
+        name = self.name
+        out: dict[str, Any] = {
+            "traceId": self.trace_id,
+            "name": "unknown" if name is None else name,
+            "parentId": self.parent_id,
+            "id": self.id,
+        }
         if self.kind is not None:
             out["kind"] = self.kind
-        if self.name is not None:
-            out["name"] = self.name
-        if self.timestamp is not None:
-            out["timestamp"] = self.timestamp
-        if self.duration is not None:
-            out["duration"] = self.duration
-        if self.debug:
-            out["debug"] = True
-        if self.shared:
-            out["shared"] = True
-        if self.local_endpoint is not None:
-            out["localEndpoint"] = self.local_endpoint.asdict()
-        if self.remote_endpoint is not None:
-            out["remoteEndpoint"] = self.remote_endpoint.asdict()
-        if self.annotations:
-            out["annotations"] = [{"timestamp": ts, "value": v} for ts, v in self.annotations]
-        if self.tags:
-            out["tags"] = dict(self.tags)
+        out["timestamp"] = self.timestamp
+        out["duration"] = self.duration
+        out["debug"] = self.debug
+        out["shared"] = self.shared
+        local = self.local_endpoint
+        out["localEndpoint"] = None if local is None else local.asdict()
+        remote = self.remote_endpoint
+        out["remoteEndpoint"] = None if remote is None else remote.asdict()
+        annotations = self.annotations
+        out["annotations"] = (
+            [{"value": v, "timestamp": ts} for ts, v in annotations] if annotations else []
+        )
+        tags = self.tags
+        out["tags"] = dict(tags) if tags else {}
         return out
 
     def __repr__(self) -> str:

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 import aiozipkin as az
+from aiozipkin.testing import zipkin_json
 
 ENDPOINT = az.create_endpoint("client", ipv4="127.0.0.1")
 HEADERS: web.AppKey[list[dict[str, str]]] = web.AppKey("headers", list)
@@ -32,7 +33,7 @@ async def echo_server(aiohttp_server: AiohttpServer) -> TestServer:
 def records(tracer: az.Tracer) -> list[dict[str, Any]]:
     transport = tracer.transport
     assert isinstance(transport, az.StubTransport)
-    return [r.asdict() for r in transport.records]
+    return [zipkin_json(r) for r in transport.records]
 
 
 async def test_explicit_parent_client_span(aiohttp_server: AiohttpServer) -> None:

@@ -12,6 +12,7 @@ from aiohttp.test_utils import make_mocked_request
 from pytest_aiohttp import AiohttpClient
 
 import aiozipkin as az
+from aiozipkin.testing import zipkin_json
 
 ENDPOINT = az.create_endpoint("server", ipv4="127.0.0.1", port=8080)
 TRACE = "463ac35c9f6413ad48485a3953bb6124"
@@ -61,7 +62,7 @@ async def make_app(sample_rate: float = 1.0, **kwargs: Any) -> tuple[web.Applica
 def records(tracer: az.Tracer) -> list[dict[str, Any]]:
     transport = tracer.transport
     assert isinstance(transport, az.StubTransport)
-    return [r.asdict() for r in transport.records]
+    return [zipkin_json(r) for r in transport.records]
 
 
 async def test_server_span_named_by_route_template(aiohttp_client: AiohttpClient) -> None:

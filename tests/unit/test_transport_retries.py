@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 
 import aiozipkin as az
 from aiozipkin import transport as transport_module
+from aiozipkin.testing import zipkin_json
 from tests.unit.test_transport import (
     SPANS_PATH,
     Collector,
@@ -56,7 +57,7 @@ async def test_retryable_statuses_are_retried(
         transport.send(record)
     await eventually(lambda: collector.spans, what="the batch after two failures")
     assert len(collector.attempts) == 3
-    assert collector.spans == [r.asdict() for r in records]
+    assert collector.spans == [zipkin_json(r) for r in records]
     stats = transport.stats()
     assert stats["retries"] == 2
     assert stats["spans_sent"] == 4
