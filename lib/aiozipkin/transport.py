@@ -24,6 +24,7 @@ from typing import Any, Final, NamedTuple
 import aiohttp
 from yarl import URL
 
+from ._deprecated import loop_ignored
 from .encoding import Encoding, _proto3_list_entry, encode_span_json
 from .record import Record
 
@@ -169,13 +170,15 @@ class Transport(TransportABC):
     collector accepts it. Connection errors, timeouts, 408, 429 and 5xx are retried with
     exponential backoff and jitter, honouring `Retry-After`, until the collector has been
     failing for `retry_budget` seconds (or, when set, for `send_attempt_count` attempts per
-    batch); other responses drop the batch. `stats()` counts all of it.
+    batch); other responses drop the batch. `stats()` counts all of it. `loop` is ignored
+    (a DeprecationWarning says so): the transport runs in the loop it is first used in.
     """
 
     def __init__(
         self,
         address: str,
         send_interval: float = 5,
+        loop: asyncio.AbstractEventLoop | None = None,
         *,
         send_max_size: int = 100,
         send_attempt_count: int | None = None,
@@ -187,6 +190,7 @@ class Transport(TransportABC):
         gzip: bool = True,
         retry_budget: float = 120.0,
     ) -> None:
+        loop_ignored(loop, "aiozipkin.Transport()")
         self._address = URL(address)
         if self._address.scheme not in ("http", "https") or not self._address.host:
             raise ValueError(f"collector address must be an http(s) URL, got {address!r}")
