@@ -10,7 +10,7 @@ from yarl import URL
 
 import aiozipkin as az
 from aiozipkin._address import ip_fields
-from aiozipkin.aiohttp_helpers import _remote_from_url
+from aiozipkin._aiohttp_client import _remote_from_url
 from aiozipkin.encoding import encode_span_json, encode_span_proto3
 
 
