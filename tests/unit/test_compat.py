@@ -11,6 +11,7 @@ import importlib
 import json
 import time
 import warnings
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -391,3 +392,28 @@ async def test_1_1_1_application(aiohttp_client: AiohttpClient) -> None:
     assert server["kind"] == "SERVER"
     assert child["parentId"] == server["id"]
     assert child["remoteEndpoint"] == {"serviceName": "db", "port": 5432}
+
+
+@web.middleware
+async def real_ip(request: web.Request, handler: Any) -> web.StreamResponse:
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded:
+        request = request.clone(remote=forwarded.split(",")[0].strip())
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+async def test_request_clone_remote_behind_a_proxy(aiohttp_client: AiohttpClient) -> None:
+    endpoint = az.create_endpoint("aiohttp_server", ipv4="127.0.0.1", port=9001)
+    tracer = await az.create_custom(endpoint)
+    app = web.Application(middlewares=[real_ip])
+    app.router.add_get("/", handler)
+    az.setup(app, tracer)
+    client = await aiohttp_client(app)
+    resp = await client.get("/", headers={"X-Forwarded-For": "198.51.100.4, 10.0.0.1"})
+    assert resp.status == 200
+    transport = tracer.transport
+    assert isinstance(transport, az.StubTransport)
+    server = transport.records[-1].asdict()
+    assert server["kind"] == "SERVER"
+    assert server["remoteEndpoint"] == {"ipv4": "198.51.100.4"}
