@@ -1,7 +1,7 @@
 """Run every benchmark scenario side by side with the reference tracers and print the figures.
 
     python -m bench.run [--rounds N] [--quick] [--json FILE]
-                        [--only lifecycle,middleware,throughput,encoding,memory,profile]
+                        [--only lifecycle,middleware,throughput,encoding,asdict,memory,profile]
 
 Each contender runs in its own process; contenders alternate, in a rotated order, for
 several rounds, and the tables give medians with the spread across rounds. A process
@@ -47,7 +47,15 @@ from ._common import (
 
 __all__ = ["main"]
 
-_SCENARIOS: Final = ("lifecycle", "middleware", "throughput", "encoding", "memory", "profile")
+_SCENARIOS: Final = (
+    "lifecycle",
+    "middleware",
+    "throughput",
+    "encoding",
+    "asdict",
+    "memory",
+    "profile",
+)
 _OURS: Final = Path(sys.executable)
 _SERVER_CPU: Final = 0
 _LOAD_CPU: Final = 1
@@ -59,6 +67,8 @@ _TARGET_TRACED: Final = 0.8
 _TARGET_UNSAMPLED: Final = 0.95
 _TARGET_ENCODE: Final = 300_000
 _TARGET_MEMORY: Final = 1024
+# Record.asdict() (1.1.1's shape) at most this share of aiozipkin 1.1.1's own.
+_TARGET_ASDICT: Final = 0.5
 
 
 def _rotated(items: Sequence[Impl], shift: int) -> list[Impl]:
@@ -370,6 +380,44 @@ def _encoding(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any
     results["encoding"] = {"spans_per_s": median(ours), "encoder": what["ours"]}
 
 
+def _asdict(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any]) -> None:
+    impls = [Impl("ours", _OURS, "ours")]
+    if ref is not None:
+        impls.append(Impl("aiozipkin 1.1.1", ref, "aiozipkin-1.1.1"))
+    repeats = "150" if quick else "300"
+    per_round: dict[str, list[float]] = {i.label: [] for i in impls}
+    keys: dict[str, list[str]] = {}
+    print(f"\nasdict: {rounds} rounds x {len(impls)} contenders ({_load()})", flush=True)
+    for r in range(rounds):
+        for impl in _rotated(impls, r):
+            out = run_worker(impl.python, "bench.asdict", [impl.name, "--repeats", repeats])
+            per_round[impl.label].append(min(out["ns_per_call"]))
+            keys[impl.label] = out["keys"]
+    ours = per_round["ours"]
+    rows = [
+        [
+            i.label,
+            _spread(per_round[i.label], ",.0f"),
+            "" if i.name == "ours" else _fmt_ratio(_ratios(ours, per_round[i.label])),
+        ]
+        for i in impls
+    ]
+    print_table(
+        "Record.asdict() of a finished span (name, kind, 3 tags, 1 annotation), ns/call",
+        ["contender", "ns/call median [min-max]", "ours/contender"],
+        rows,
+    )
+    if "aiozipkin 1.1.1" in keys:
+        same = keys["ours"] == keys["aiozipkin 1.1.1"]
+        print(
+            f"same keys as aiozipkin 1.1.1: {'yes' if same else 'NO'} ({', '.join(keys['ours'])})"
+        )
+    results["asdict"] = {
+        "ns_per_call": {k: median(v) for k, v in per_round.items()},
+        "ours_vs_111": median(_ratios(ours, per_round.get("aiozipkin 1.1.1", []))),
+    }
+
+
 def _memory(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any]) -> None:
     impls = [Impl("ours", _OURS, "ours")]
     if ref is not None:
@@ -448,6 +496,7 @@ def _summary(results: dict[str, Any]) -> None:
     tput = results.get("throughput", {})
     enc = results.get("encoding", {})
     mem = results.get("memory", {})
+    asdict = results.get("asdict", {})
     rows: list[tuple[str, float | None, str, float, bool]] = [
         ("per-span cost, ours/aiozipkin 1.1.1", life.get("ours_vs_111"), ".2f", 0.5, True),
         ("per-span cost, ours/floor", life.get("ours_vs_floor"), ".2f", 1.6, True),
@@ -455,6 +504,13 @@ def _summary(results: dict[str, Any]) -> None:
         ("unsampled req/s / untraced", tput.get("unsampled_vs_untraced"), ".2f", 0.95, False),
         ("JSON encoding, spans/s", enc.get("spans_per_s"), ",.0f", 300_000, False),
         ("memory per queued span, bytes", mem.get("bytes_per_span"), ".0f", 1024, True),
+        (
+            "Record.asdict(), ours/aiozipkin 1.1.1",
+            asdict.get("ours_vs_111"),
+            ".2f",
+            _TARGET_ASDICT,
+            True,
+        ),
     ]
     # wrk's req/s swing with whatever else runs on the machine; the server's CPU time per
     # request gives the same ratio for a saturated server, with less noise.
@@ -516,6 +572,7 @@ def main() -> None:
         "middleware": (_middleware, 3 if args.quick else 5),
         "throughput": (_throughput, 2 if args.quick else 4),
         "encoding": (_encoding, 3 if args.quick else 5),
+        "asdict": (_asdict, 3 if args.quick else 5),
         "memory": (_memory, 2),
         "profile": (_profile, 1),
     }

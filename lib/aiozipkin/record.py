@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from .context import Endpoint, TraceContext
 
 __all__ = ["Record"]
+
+# Endpoints repeat (the local one on every span): their dicts are made once and copied, a
+# few times cheaper than Endpoint.asdict() per call. Bounded; emptied whole when full.
+_ENDPOINT_DICTS_MAX: Final = 512
+_endpoint_dicts: dict[Endpoint, dict[str, Any]] = {}
+
+
+def _endpoint_dict(endpoint: Endpoint) -> dict[str, Any]:
+    cached = _endpoint_dicts.get(endpoint)
+    if cached is None:
+        cached = endpoint.asdict()
+        if len(_endpoint_dicts) >= _ENDPOINT_DICTS_MAX:
+            _endpoint_dicts.clear()
+        _endpoint_dicts[endpoint] = cached
+    return cached.copy()
 
 
 class Record:
@@ -64,9 +79,9 @@ class Record:
         out["debug"] = self.debug
         out["shared"] = self.shared
         local = self.local_endpoint
-        out["localEndpoint"] = None if local is None else local.asdict()
+        out["localEndpoint"] = None if local is None else _endpoint_dict(local)
         remote = self.remote_endpoint
-        out["remoteEndpoint"] = None if remote is None else remote.asdict()
+        out["remoteEndpoint"] = None if remote is None else _endpoint_dict(remote)
         annotations = self.annotations
         out["annotations"] = (
             [{"value": v, "timestamp": ts} for ts, v in annotations] if annotations else []
