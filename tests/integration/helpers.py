@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 import aiohttp
 
 import aiozipkin as az
+from aiozipkin.testing import zipkin_json
 
 __all__ = [
     "JsonSpan",
@@ -45,7 +46,7 @@ class RecordingTransport(az.TransportABC):
         self.sent: list[JsonSpan] = []
 
     def send(self, record: az.Record) -> None:
-        self.sent.append(record.asdict())
+        self.sent.append(zipkin_json(record))
         for transport in self.forward_to:
             transport.send(record)
 
