@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import time
-from collections.abc import Callable
 from typing import Any, Final
 
 from ._common import SERVICE, emit, run_trace
@@ -34,25 +33,25 @@ class _Collect:
         pass
 
 
-def _records(az: Any, tracer_of: Callable[[_Collect, Any], Any], spans: int) -> list[Any]:
-    transport = _Collect()
+def _records(az: Any, transport: Any, spans: int) -> list[Any]:
     endpoint = az.create_endpoint(SERVICE, ipv4="127.0.0.1", port=8080)
-    tracer = tracer_of(transport, endpoint)
+    tracer = az.Tracer(transport, az.Sampler(sample_rate=1.0), endpoint)
     for _ in range(spans // 2):
         run_trace(tracer)
-    return transport.records
+    records: list[Any] = transport.records
+    return records
 
 
 def _ours(spans: int) -> list[Any]:
     import aiozipkin as az
 
-    return _records(az, lambda t, e: az.Tracer(t, az.Sampler(sample_rate=1.0), e), spans)
+    return _records(az, az.StubTransport(), spans)
 
 
 def _aiozipkin_111(spans: int) -> list[Any]:
     # Typed as Any: the reference installs under our import name, in another virtualenv.
     az: Any = importlib.import_module("aiozipkin")
-    return _records(az, lambda t, e: az.Tracer(t, az.Sampler(sample_rate=1.0), e), spans)
+    return _records(az, _Collect(), spans)
 
 
 _IMPLS: Final = {"ours": _ours, "aiozipkin-1.1.1": _aiozipkin_111}
