@@ -1,7 +1,10 @@
 """Run every benchmark scenario side by side with the reference tracers and print the figures.
 
-    python -m bench.run [--rounds N] [--quick] [--json FILE]
+    python -m bench.run [--rounds N] [--quick] [--json FILE] [--base PYTHON]
                         [--only lifecycle,middleware,throughput,encoding,asdict,memory,profile]
+
+`--base` takes the python of another checkout's virtualenv (say a worktree at the commit
+before a change): its library runs the middleware scenario in the same rounds as ours.
 
 Each contender runs in its own process; contenders alternate, in a rotated order, for
 several rounds, and the tables give medians with the spread across rounds. A process
@@ -57,6 +60,8 @@ _SCENARIOS: Final = (
     "profile",
 )
 _OURS: Final = Path(sys.executable)
+# --base PYTHON: another virtualenv whose library also runs the middleware scenario.
+_BASE: Path | None = None
 _SERVER_CPU: Final = 0
 _LOAD_CPU: Final = 1
 
@@ -137,8 +142,13 @@ def _lifecycle(ref: Path | None, rounds: int, quick: bool, results: dict[str, An
 # --- middleware -----------------------------------------------------------------------------
 
 
+def _key(impl: Impl) -> str:
+    """A contender's key in the JSON figures; the base checkout's are prefixed `base:`."""
+    return f"base:{impl.name}" if impl.label.startswith("base: ") else impl.name
+
+
 def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any]) -> None:
-    impls = [
+    impls: list[Impl] = [
         Impl("untraced", _OURS, "untraced"),
         Impl("no-op middleware (aiohttp's cost)", _OURS, "noop-middleware"),
         Impl("floor: hand-written minimal tracer", _OURS, "floor"),
@@ -146,6 +156,12 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
         Impl("ours, 100% sampled", _OURS, "ours"),
         Impl("ours, 100%, real transport's send()", _OURS, "ours-send"),
     ]
+    if _BASE is not None:
+        # The library of another checkout (e.g. before a change), in the same rounds.
+        impls += [
+            Impl("base: ours, unsampled", _BASE, "ours-unsampled"),
+            Impl("base: ours, 100% sampled", _BASE, "ours"),
+        ]
     if ref is not None:
         impls.append(Impl("aiozipkin 1.1.1, 100%", ref, "aiozipkin-1.1.1"))
     repeats = "100" if quick else "200"
@@ -161,7 +177,7 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
     for impl in impls:
         values = per_round[impl.label]
         extra = median([a - b for a, b in zip(values, base, strict=True)])
-        added[impl.name] = extra
+        added[_key(impl)] = extra
         rows.append(
             [impl.label, _spread(values, ".2f"), "" if impl.name == "untraced" else f"+{extra:.2f}"]
         )
@@ -171,7 +187,7 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
         rows,
     )
     results["middleware"] = {
-        "us_per_request": {i.name: median(per_round[i.label]) for i in impls},
+        "us_per_request": {_key(i): median(per_round[i.label]) for i in impls},
         "added_us": added,
     }
 
@@ -558,7 +574,14 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(_SCENARIOS), help="comma-separated scenarios")
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer rounds")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="python of another checkout's virtualenv: its library joins the middleware table",
+    )
     args = parser.parse_args()
+    global _BASE
+    _BASE = args.base
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(_SCENARIOS))
     if unknown:
