@@ -9,9 +9,16 @@ import pytest
 from yarl import URL
 
 import aiozipkin as az
+from aiozipkin import _address
 from aiozipkin._address import ip_fields
 from aiozipkin._aiohttp_client import _remote_from_url
 from aiozipkin.encoding import encode_span_json, encode_span_proto3
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees every rejected value as new (they are logged once per process)."""
+    monkeypatch.setattr(_address, "_warned", set())
 
 
 @pytest.mark.parametrize(
