@@ -550,7 +550,7 @@ async def test_uploads_are_not_traced_by_an_instrumented_session(collector: Coll
             await eventually(lambda: collector.spans, what="the client span")
     await tracer.close()
     names = {s["name"] for s in collector.spans}
-    assert names == {"GET /elsewhere", "outer"}
+    assert names == {"GET", "outer"}  # a client span without a route is named by its method
     for batch in collector.attempts:
         assert batch.headers["b3"] == "0"
         assert not any(h.lower().startswith("x-b3") for h in batch.headers)
