@@ -38,10 +38,15 @@ async def _hello(request: web.Request) -> web.Response:
 
 
 class _PeerTransport:
-    """What the request's socket reports: a client address, like a real connection."""
+    """What the request's socket reports: a client address, like a real connection.
+
+    The same tuple every time, as an asyncio transport keeps it from the connection's start.
+    """
+
+    _PEERNAME = ("127.0.0.1", 54321)
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return ("127.0.0.1", 54321) if name == "peername" else default
+        return self._PEERNAME if name == "peername" else default
 
     def is_closing(self) -> bool:
         return False

@@ -1,7 +1,10 @@
 """Run every benchmark scenario side by side with the reference tracers and print the figures.
 
-    python -m bench.run [--rounds N] [--quick] [--json FILE]
-                        [--only lifecycle,middleware,throughput,encoding,memory,profile]
+    python -m bench.run [--rounds N] [--quick] [--json FILE] [--base PYTHON]
+                        [--only lifecycle,middleware,throughput,encoding,asdict,memory,profile]
+
+`--base` takes the python of another checkout's virtualenv (say a worktree at the commit
+before a change): its library runs the middleware scenario in the same rounds as ours.
 
 Each contender runs in its own process; contenders alternate, in a rotated order, for
 several rounds, and the tables give medians with the spread across rounds. A process
@@ -47,8 +50,18 @@ from ._common import (
 
 __all__ = ["main"]
 
-_SCENARIOS: Final = ("lifecycle", "middleware", "throughput", "encoding", "memory", "profile")
+_SCENARIOS: Final = (
+    "lifecycle",
+    "middleware",
+    "throughput",
+    "encoding",
+    "asdict",
+    "memory",
+    "profile",
+)
 _OURS: Final = Path(sys.executable)
+# --base PYTHON: another virtualenv whose library also runs the middleware scenario.
+_BASE: Path | None = None
 _SERVER_CPU: Final = 0
 _LOAD_CPU: Final = 1
 
@@ -119,8 +132,13 @@ def _lifecycle(ref: Path | None, rounds: int, quick: bool, results: dict[str, An
 # --- middleware -----------------------------------------------------------------------------
 
 
+def _key(impl: Impl) -> str:
+    """A contender's key in the JSON figures; the base checkout's are prefixed `base:`."""
+    return f"base:{impl.name}" if impl.label.startswith("base: ") else impl.name
+
+
 def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any]) -> None:
-    impls = [
+    impls: list[Impl] = [
         Impl("untraced", _OURS, "untraced"),
         Impl("no-op middleware (aiohttp's cost)", _OURS, "noop-middleware"),
         Impl("floor: hand-written minimal tracer", _OURS, "floor"),
@@ -128,6 +146,12 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
         Impl("ours, 100% sampled", _OURS, "ours"),
         Impl("ours, 100%, real transport's send()", _OURS, "ours-send"),
     ]
+    if _BASE is not None:
+        # The library of another checkout (e.g. before a change), in the same rounds.
+        impls += [
+            Impl("base: ours, unsampled", _BASE, "ours-unsampled"),
+            Impl("base: ours, 100% sampled", _BASE, "ours"),
+        ]
     if ref is not None:
         impls.append(Impl("aiozipkin 1.1.1, 100%", ref, "aiozipkin-1.1.1"))
     repeats = "100" if quick else "200"
@@ -143,7 +167,7 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
     for impl in impls:
         values = per_round[impl.label]
         extra = median([a - b for a, b in zip(values, base, strict=True)])
-        added[impl.name] = extra
+        added[_key(impl)] = extra
         rows.append(
             [impl.label, _spread(values, ".2f"), "" if impl.name == "untraced" else f"+{extra:.2f}"]
         )
@@ -153,7 +177,7 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
         rows,
     )
     results["middleware"] = {
-        "us_per_request": {i.name: median(per_round[i.label]) for i in impls},
+        "us_per_request": {_key(i): median(per_round[i.label]) for i in impls},
         "added_us": added,
     }
 
@@ -362,6 +386,44 @@ def _encoding(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any
     results["encoding"] = {"spans_per_s": median(ours), "encoder": what["ours"]}
 
 
+def _asdict(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any]) -> None:
+    impls = [Impl("ours", _OURS, "ours")]
+    if ref is not None:
+        impls.append(Impl("aiozipkin 1.1.1", ref, "aiozipkin-1.1.1"))
+    repeats = "150" if quick else "300"
+    per_round: dict[str, list[float]] = {i.label: [] for i in impls}
+    keys: dict[str, list[str]] = {}
+    print(f"\nasdict: {rounds} rounds x {len(impls)} contenders ({_load()})", flush=True)
+    for r in range(rounds):
+        for impl in _rotated(impls, r):
+            out = run_worker(impl.python, "bench.asdict", [impl.name, "--repeats", repeats])
+            per_round[impl.label].append(min(out["ns_per_call"]))
+            keys[impl.label] = out["keys"]
+    ours = per_round["ours"]
+    rows = [
+        [
+            i.label,
+            _spread(per_round[i.label], ",.0f"),
+            "" if i.name == "ours" else _fmt_ratio(_ratios(ours, per_round[i.label])),
+        ]
+        for i in impls
+    ]
+    print_table(
+        "Record.asdict() of a finished span (name, kind, 3 tags, 1 annotation), ns/call",
+        ["contender", "ns/call median [min-max]", "ours/contender"],
+        rows,
+    )
+    if "aiozipkin 1.1.1" in keys:
+        same = keys["ours"] == keys["aiozipkin 1.1.1"]
+        print(
+            f"same keys as aiozipkin 1.1.1: {'yes' if same else 'NO'} ({', '.join(keys['ours'])})"
+        )
+    results["asdict"] = {
+        "ns_per_call": {k: median(v) for k, v in per_round.items()},
+        "ours_vs_111": median(_ratios(ours, per_round.get("aiozipkin 1.1.1", []))),
+    }
+
+
 def _memory(ref: Path | None, rounds: int, quick: bool, results: dict[str, Any]) -> None:
     impls = [Impl("ours", _OURS, "ours")]
     if ref is not None:
@@ -440,6 +502,7 @@ def _summary(results: dict[str, Any]) -> None:
     tput = results.get("throughput", {})
     enc = results.get("encoding", {})
     mem = results.get("memory", {})
+    asdict = results.get("asdict", {})
     rows: list[tuple[str, float | None, str, float, bool]] = [
         ("per-span cost, ours/aiozipkin 1.1.1", life.get("ours_vs_111"), ".2f", 0.5, True),
         ("per-span cost, ours/floor", life.get("ours_vs_floor"), ".2f", 1.6, True),
@@ -447,6 +510,7 @@ def _summary(results: dict[str, Any]) -> None:
         ("unsampled req/s / untraced", tput.get("unsampled_vs_untraced"), ".2f", 0.95, False),
         ("JSON encoding, spans/s", enc.get("spans_per_s"), ",.0f", 300_000, False),
         ("memory per queued span, bytes", mem.get("bytes_per_span"), ".0f", 1024, True),
+        ("Record.asdict(), ours/aiozipkin 1.1.1", asdict.get("ours_vs_111"), ".2f", 0.5, True),
     ]
     # wrk's req/s swing with whatever else runs on the machine; the server's CPU time per
     # request gives the same ratio for a saturated server, with less noise.
@@ -494,7 +558,14 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(_SCENARIOS), help="comma-separated scenarios")
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer rounds")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="python of another checkout's virtualenv: its library joins the middleware table",
+    )
     args = parser.parse_args()
+    global _BASE
+    _BASE = args.base
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(_SCENARIOS))
     if unknown:
@@ -508,6 +579,7 @@ def main() -> None:
         "middleware": (_middleware, 3 if args.quick else 5),
         "throughput": (_throughput, 2 if args.quick else 4),
         "encoding": (_encoding, 3 if args.quick else 5),
+        "asdict": (_asdict, 3 if args.quick else 5),
         "memory": (_memory, 2),
         "profile": (_profile, 1),
     }

@@ -9,7 +9,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .constants import CLIENT, HTTP_METHOD, HTTP_URL
+from ._address import ip_fields
+from .constants import CLIENT, HTTP_METHOD, HTTP_ROUTE, HTTP_URL
 from .context import Endpoint, TraceContext
 from .current import current_context
 from .propagation import inject
@@ -31,30 +32,49 @@ def _explicit_parent(trace_request_ctx: Any) -> TraceContext | None:
 
 
 def _remote_from_url(url: URL) -> Endpoint:
-    host = url.host or ""
-    port = url.port
-    if ":" in host:
-        return Endpoint(None, None, host, port)
-    if host.replace(".", "").isdigit() and host.count(".") == 3:
-        return Endpoint(None, host, None, port)
-    return Endpoint(host, None, None, port)
+    """The server a URL points at: its IP address, or its host name as the service name."""
+    host = url.host or None
+    fields = None if host is None else ip_fields(host)
+    if fields is None:
+        return Endpoint(host, None, None, url.port)
+    return Endpoint(None, fields[0], fields[1], url.port)
 
 
-def _name_and_tags(method: str, url: URL) -> tuple[str, dict[str, str]]:
-    """A client span's name ("METHOD /path") and its tags (the URL without credentials)."""
-    return f"{method} {url.path}", {
-        HTTP_METHOD: method,
-        HTTP_URL: str(url.with_user(None).with_password(None)),
-    }
+def _http_url(url: URL, keep_query: bool) -> str:
+    """The URL for the `http.url` tag: never its credentials, its query only when asked."""
+    if url.raw_user is not None or url.raw_password is not None:
+        url = url.with_user(None).with_password(None)
+    if not keep_query and (url.raw_query_string or url.raw_fragment):
+        url = url.with_query(None).with_fragment(None)
+    return str(url)
 
 
-def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
+def _name_and_tags(
+    method: str, url: URL, route: object, keep_query: bool
+) -> tuple[str, dict[str, str]]:
+    """A client span's name ("METHOD /route/{template}", else the method) and its tags.
+
+    The path itself never names the span: with an id in it, every request would make a new
+    name, which Zipkin keeps a list of per service.
+    """
+    tags = {HTTP_METHOD: method, HTTP_URL: _http_url(url, keep_query)}
+    if isinstance(route, str) and route:
+        tags[HTTP_ROUTE] = route
+        return f"{method} {route}", tags
+    return method, tags
+
+
+def make_trace_config(tracer: Tracer, *, keep_query: bool = False) -> aiohttp.TraceConfig:
     """A client `TraceConfig`: one CLIENT span per request, and context headers injected.
 
     The parent is `trace_request_ctx={"span_context": ctx}` when given, else the span
     active in the calling task (e.g. the server request being handled);
     `"propagate_headers": False` in it records the span without sending headers. Requests
     that carry `b3: 0` themselves (collector uploads) are left alone.
+
+    The span is named by the method and `"route"` from `trace_request_ctx` (the path's
+    template, `{"route": "/books/{id}"}`), else by the method alone. `http.url` is the full
+    URL without its query string, which can carry tokens; `keep_query=True` keeps it.
     """
     trace_config = aiohttp.TraceConfig()
     formats = tracer.inject_formats
@@ -77,7 +97,8 @@ def make_trace_config(tracer: Tracer) -> aiohttp.TraceConfig:
         if span.is_noop:
             return
         url = params.url
-        name, tags = _name_and_tags(params.method, url)
+        route = _request_option(ctx.trace_request_ctx, "route")
+        name, tags = _name_and_tags(params.method, url, route, keep_query)
         span.begin(CLIENT, name, tags, _remote_from_url(url))
 
     async def on_request_end(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import AbstractRoute
 
+from ._address import ip_fields
 from .constants import HTTP_METHOD, HTTP_PATH, HTTP_ROUTE, SERVER
 from .context import Endpoint
 from .current import _current_span
@@ -59,32 +60,35 @@ _peer_cache: dict[int, tuple[object, Endpoint | None]] = {}
 
 
 def _peer_endpoint(request: web.Request) -> Endpoint | None:
-    """The address of the client that sent `request`, as a remote endpoint."""
-    transport = request.transport
-    if transport is None:
+    """The client that sent `request`, as a remote endpoint: `request.remote`'s address.
+
+    `request.remote` is the socket's peer unless a forwarded-header middleware rewrote it
+    (`request.clone(remote=...)`); the port is the socket's when it is the same peer.
+    """
+    remote = request.remote
+    if remote is None:
         return None
-    peer = transport.get_extra_info("peername")
-    if type(peer) is not tuple:
-        return _endpoint_of(peer)
+    transport = request.transport
+    peer = None if transport is None else transport.get_extra_info("peername")
+    if type(peer) is not tuple or len(peer) < 2 or peer[0] != remote:
+        return _endpoint_of(remote, None)
+    # The usual case: the socket's peer, cached per connection.
     cached = _peer_cache.get(id(peer))
     if cached is not None and cached[0] is peer:
         return cached[1]
-    endpoint = _endpoint_of(peer)
+    port = peer[1]
+    endpoint = _endpoint_of(remote, port if type(port) is int else None)
     if len(_peer_cache) >= _PEER_CACHE_SIZE:
         _peer_cache.clear()
     _peer_cache[id(peer)] = (peer, endpoint)
     return endpoint
 
 
-def _endpoint_of(peer: Any) -> Endpoint | None:
-    if not isinstance(peer, tuple | list) or len(peer) < 2:
-        return None
-    host, port = peer[0], peer[1]
-    if not isinstance(host, str) or not isinstance(port, int):
-        return None
-    if ":" in host:
-        return Endpoint(None, None, host.split("%", 1)[0], port)
-    return Endpoint(None, host, None, port)
+def _endpoint_of(host: str, port: int | None) -> Endpoint | None:
+    fields = ip_fields(host)
+    if fields is None:
+        return None  # not an address (a Unix socket, or a forwarded name): nothing to report
+    return Endpoint(None, fields[0], fields[1], port)
 
 
 def _server_span(tracer: Tracer, headers: Mapping[str, str], join_spans: bool) -> SpanAbc:

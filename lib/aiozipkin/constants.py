@@ -6,6 +6,7 @@ from typing import Final
 
 __all__ = [
     "CLIENT",
+    "CLIENT_ADDR",
     "CONSUMER",
     "ERROR",
     "HTTP_HOST",
@@ -16,8 +17,11 @@ __all__ = [
     "HTTP_ROUTE",
     "HTTP_STATUS_CODE",
     "HTTP_URL",
+    "LOCAL_COMPONENT",
+    "MESSAGE_ADDR",
     "PRODUCER",
     "SERVER",
+    "SERVER_ADDR",
 ]
 
 CLIENT: Final = "CLIENT"
@@ -35,3 +39,9 @@ HTTP_STATUS_CODE: Final = "http.status_code"
 HTTP_URL: Final = "http.url"
 
 ERROR: Final = "error"
+LOCAL_COMPONENT: Final = "lc"
+
+# Zipkin v1 address annotations, kept for code written against aiozipkin 1.1.1.
+CLIENT_ADDR: Final = "ca"
+SERVER_ADDR: Final = "sa"
+MESSAGE_ADDR: Final = "ma"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import random
 from typing import Any, NamedTuple
+
+from ._address import checked_fields
 
 __all__ = [
     "Endpoint",
@@ -88,22 +89,16 @@ def create_endpoint(
     *,
     ipv4: str | None = None,
     ipv6: str | None = None,
-    port: int | None = None,
+    port: int | str | None = None,
 ) -> Endpoint:
-    """Build an `Endpoint`, validating the addresses and the port."""
-    if ipv4 is not None:
-        try:
-            ipaddress.IPv4Address(ipv4)
-        except ValueError as exc:
-            raise ValueError(f"ipv4 is not an IPv4 address: {ipv4!r}") from exc
-    if ipv6 is not None:
-        try:
-            ipaddress.IPv6Address(ipv6)
-        except ValueError as exc:
-            raise ValueError(f"ipv6 is not an IPv6 address: {ipv6!r}") from exc
-    if port is not None and not (0 <= port <= 65535):
-        raise ValueError(f"port out of range 0..65535: {port!r}")
-    return Endpoint(service_name, ipv4, ipv6, port)
+    """Build an `Endpoint`; never raises.
+
+    `localhost` is 127.0.0.1 and a numeric string port an int. A value Zipkin would refuse
+    (a hostname, a port out of range) is left out and logged once.
+    """
+    if service_name is not None and type(service_name) is not str:
+        service_name = str(service_name)
+    return Endpoint(service_name, *checked_fields(ipv4, ipv6, port))
 
 
 class TraceContext(NamedTuple):

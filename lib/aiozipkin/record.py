@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from .context import Endpoint, TraceContext
 
 __all__ = ["Record"]
+
+# Endpoints repeat (the local one on every span): their dicts are made once and copied, a
+# few times cheaper than Endpoint.asdict() per call. Bounded; emptied whole when full.
+_ENDPOINT_DICTS_MAX: Final = 512
+_endpoint_dicts: dict[Endpoint, dict[str, Any]] = {}
+
+
+def _endpoint_dict(endpoint: Endpoint) -> dict[str, Any]:
+    cached = _endpoint_dicts.get(endpoint)
+    if cached is None:
+        cached = endpoint.asdict()
+        if len(_endpoint_dicts) >= _ENDPOINT_DICTS_MAX:
+            _endpoint_dicts.clear()
+        _endpoint_dicts[endpoint] = cached
+    return cached.copy()
 
 
 class Record:
@@ -44,31 +59,35 @@ class Record:
         self.tags: dict[str, str] | None = None
 
     def asdict(self) -> dict[str, Any]:
-        """The span as Zipkin v2 JSON: no null fields, `debug`/`shared` only when true."""
-        out: dict[str, Any] = {"traceId": self.trace_id}
-        if self.parent_id is not None:
-            out["parentId"] = self.parent_id
-        out["id"] = self.id
-        for key, value in (
-            ("kind", self.kind),
-            ("name", self.name),
-            ("timestamp", self.timestamp),
-            ("duration", self.duration),
-        ):
-            if value is not None:
-                out[key] = value
-        if self.debug:
-            out["debug"] = True
-        if self.shared:
-            out["shared"] = True
-        if self.local_endpoint is not None:
-            out["localEndpoint"] = self.local_endpoint.asdict()
-        if self.remote_endpoint is not None:
-            out["remoteEndpoint"] = self.remote_endpoint.asdict()
-        if self.annotations:
-            out["annotations"] = [{"timestamp": ts, "value": v} for ts, v in self.annotations]
-        if self.tags:
-            out["tags"] = dict(self.tags)
+        """The span in aiozipkin 1.1.1's dict shape (Zipkin v2 field names).
+
+        Every key is present (`None`, `False` or empty when unset) except `kind`, which is
+        left out when unset; an unnamed span is `"unknown"`. The encoders leave empty fields
+        off the wire instead.
+        """
+        name = self.name
+        out: dict[str, Any] = {
+            "traceId": self.trace_id,
+            "name": "unknown" if name is None else name,
+            "parentId": self.parent_id,
+            "id": self.id,
+        }
+        if self.kind is not None:
+            out["kind"] = self.kind
+        out["timestamp"] = self.timestamp
+        out["duration"] = self.duration
+        out["debug"] = self.debug
+        out["shared"] = self.shared
+        local = self.local_endpoint
+        out["localEndpoint"] = None if local is None else _endpoint_dict(local)
+        remote = self.remote_endpoint
+        out["remoteEndpoint"] = None if remote is None else _endpoint_dict(remote)
+        annotations = self.annotations
+        out["annotations"] = (
+            [{"value": v, "timestamp": ts} for ts, v in annotations] if annotations else []
+        )
+        tags = self.tags
+        out["tags"] = dict(tags) if tags else {}
         return out
 
     def __repr__(self) -> str:

@@ -70,9 +70,9 @@ class SpanAbc(abc.ABC):
         *,
         ipv4: str | None = None,
         ipv6: str | None = None,
-        port: int | None = None,
+        port: int | str | None = None,
     ) -> SpanAbc:
-        """Set the other side of the operation."""
+        """Set the other side of the operation; values Zipkin would refuse are left out."""
 
     @abc.abstractmethod
     def tag(self, key: str, value: Any) -> SpanAbc:
@@ -174,7 +174,7 @@ class NoopSpan(SpanAbc):
         *,
         ipv4: str | None = None,
         ipv6: str | None = None,
-        port: int | None = None,
+        port: int | str | None = None,
     ) -> SpanAbc:
         return self
 
@@ -254,7 +254,7 @@ class Span(SpanAbc):
         *,
         ipv4: str | None = None,
         ipv6: str | None = None,
-        port: int | None = None,
+        port: int | str | None = None,
     ) -> SpanAbc:
         endpoint = create_endpoint(service_name, ipv4=ipv4, ipv6=ipv6, port=port)
         self._record.remote_endpoint = endpoint

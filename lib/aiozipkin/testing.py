@@ -15,14 +15,23 @@ work in any test runner. The pytest fixtures built on this module are in
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .encoding import encode_span_json
 from .record import Record
 from .transport import StubTransport
 
-__all__ = ["InMemoryTransport", "SpanNode", "assert_child_of", "assert_same_trace", "describe"]
+__all__ = [
+    "InMemoryTransport",
+    "SpanNode",
+    "assert_child_of",
+    "assert_same_trace",
+    "describe",
+    "zipkin_json",
+]
 
 _ANY: Any = object()
 
@@ -38,6 +47,15 @@ def describe(record: Record) -> str:
     if record.shared:
         parts.append("shared")
     return " ".join(parts)
+
+
+def zipkin_json(record: Record) -> dict[str, Any]:
+    """The span as the transport sends it: Zipkin v2 JSON, empty fields left out.
+
+    `Record.asdict()` keeps aiozipkin 1.1.1's shape instead, with every key present.
+    """
+    result: dict[str, Any] = json.loads(encode_span_json(record))
+    return result
 
 
 def _service(record: Record) -> str | None:
@@ -157,8 +175,8 @@ class InMemoryTransport(StubTransport):
         return [record.name for record in list(self.records)]
 
     def asdicts(self) -> list[dict[str, Any]]:
-        """The finished spans in their Zipkin v2 JSON form, in finish order."""
-        return [record.asdict() for record in list(self.records)]
+        """The finished spans as sent to Zipkin (see `zipkin_json`), in finish order."""
+        return [zipkin_json(record) for record in list(self.records)]
 
     def children(self, parent: Record) -> list[Record]:
         """The recorded direct children of `parent`, ordered by start time."""

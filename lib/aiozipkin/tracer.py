@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Coroutine, Generator, Iterable, Sequence
 from types import TracebackType
@@ -9,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from ._deprecated import loop_ignored
 from ._transport.batching import BatchingTransport
 from .context import (
     Endpoint,
@@ -239,6 +241,7 @@ def create(
     *,
     sample_rate: float = 0.01,
     send_interval: float = 5,
+    loop: asyncio.AbstractEventLoop | None = None,
     ignored_exceptions: Iterable[type[BaseException]] | None = None,
     send_timeout: aiohttp.ClientTimeout | None = None,
     limits: SpanLimits | None = None,
@@ -254,7 +257,9 @@ def create(
 
     Batches hold up to `send_max_size` spans (and 512 KiB): under load, fewer and larger
     uploads cost the application less CPU per span than the transport's default of 100.
+    `loop` is accepted for aiozipkin 1.1.1 code and ignored, with a DeprecationWarning.
     """
+    loop_ignored(loop, "aiozipkin.create()")
     addresses = [zipkin_address] if isinstance(zipkin_address, str) else list(zipkin_address)
     if not addresses:
         raise ValueError("zipkin_address: at least one collector address is needed")
@@ -294,8 +299,13 @@ def create_custom(
     limits: SpanLimits | None = None,
     inject_formats: Iterable[str] = DEFAULT_INJECT_FORMATS,
     extract_prefer: str = B3_MULTI,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> _TracerCreation:
-    """A tracer with your own transport and sampler (defaults: in memory, sample everything)."""
+    """A tracer with your own transport and sampler (defaults: in memory, sample everything).
+
+    `loop` is accepted and ignored, with a DeprecationWarning.
+    """
+    loop_ignored(loop, "aiozipkin.create_custom()")
     tracer = Tracer(
         transport if transport is not None else StubTransport(),
         sampler if sampler is not None else Sampler(sample_rate=1.0),

@@ -14,6 +14,7 @@ from typing import Final
 import aiohttp
 from yarl import URL
 
+from ._deprecated import loop_ignored
 from ._transport.base import EncodedSpanSink, TransportABC
 from ._transport.batching import BatchingTransport, BatchSettings
 from ._transport.codec import CODECS, parse_encoding
@@ -62,12 +63,15 @@ class Transport(BatchingTransport):
     `headers` are added to every upload (e.g. auth for a collector behind a proxy).
     `session_factory` makes the `aiohttp.ClientSession` uploads go through, in the sender's
     event loop, instead of the transport's own; the transport closes the sessions it made.
+    `loop` is ignored (a DeprecationWarning says so): the transport runs in the loop it is
+    first used in.
     """
 
     def __init__(
         self,
         address: str,
         send_interval: float = 5,
+        loop: asyncio.AbstractEventLoop | None = None,
         *,
         send_max_size: int = 100,
         send_attempt_count: int | None = None,
@@ -81,6 +85,7 @@ class Transport(BatchingTransport):
         headers: Mapping[str, str] | None = None,
         session_factory: SessionFactory | None = None,
     ) -> None:
+        loop_ignored(loop, "aiozipkin.Transport()")
         self._address = parse_address(address)
         wire = parse_encoding(encoding)
         self._http = HttpSender(

@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 import aiohttp
 
 import aiozipkin as az
+from aiozipkin.testing import zipkin_json
 from tests.support.polling import eventually
 
 __all__ = [
@@ -44,7 +45,7 @@ class RecordingTransport(az.TransportABC):
         self.sent: list[JsonSpan] = []
 
     def send(self, record: az.Record) -> None:
-        self.sent.append(record.asdict())
+        self.sent.append(zipkin_json(record))
         for transport in self.forward_to:
             transport.send(record)
 

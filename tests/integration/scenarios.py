@@ -135,6 +135,28 @@ async def unicode_names_and_tags(a: az.Tracer, b: az.Tracer) -> str:
     return root.context.trace_id
 
 
+async def unusable_endpoint_values(a: az.Tracer, b: az.Tracer) -> str:
+    # 1.1.1 code passes host names and string ports; Zipkin and Jaeger refuse a batch with a
+    # non-IP address in it, so such values must be left out, never sent.
+    with a.new_trace(sampled=True) as root:
+        root.name("legacy endpoints")
+        root.kind(az.CLIENT)
+        root.remote_endpoint("db", ipv4="db.internal", port="5432")
+        with a.new_child(root.context) as child:
+            child.name("bad values")
+            child.remote_endpoint("peer", ipv4="999.1.1.1", ipv6="not-an-ip", port=70000)
+        with a.new_child(root.context) as local:
+            local.name("localhost")
+            local.remote_endpoint("cache", ipv4="localhost", port="6379")
+    remotes = sorted((s["name"], s["remoteEndpoint"]) for s in recorded(a))
+    assert remotes == [
+        ("bad values", {"serviceName": "peer"}),
+        ("legacy endpoints", {"serviceName": "db", "port": 5432}),
+        ("localhost", {"serviceName": "cache", "ipv4": "127.0.0.1", "port": 6379}),
+    ]
+    return root.context.trace_id
+
+
 SCENARIOS = [
     pytest.param(client_tree, id="client-tree"),
     pytest.param(error_span, id="error"),
@@ -144,4 +166,5 @@ SCENARIOS = [
     pytest.param(producer_consumer, id="producer-consumer"),
     pytest.param(shared_server_span, id="shared-server-span"),
     pytest.param(unicode_names_and_tags, id="unicode"),
+    pytest.param(unusable_endpoint_values, id="unusable-endpoint-values"),
 ]

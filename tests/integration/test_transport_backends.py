@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 import aiozipkin as az
 from aiozipkin.context import generate_random_64bit_string, generate_random_128bit_string
+from aiozipkin.testing import zipkin_json
 from tests.integration.helpers import (
     JsonSpan,
     as_zipkin_stores,
@@ -118,7 +119,7 @@ async def test_zipkin_accepts_each_encoding_and_reads_back_the_same_spans(
     stored_reference = await zipkin_trace(http, zipkin.url, reference_id, len(records))
     assert without_trace_id(stored) == without_trace_id(stored_reference)
     assert without_trace_id(stored) == without_trace_id(
-        as_zipkin_stores([r.asdict() for r in records])
+        as_zipkin_stores([zipkin_json(r) for r in records])
     )
     stats = transport.stats()
     assert stats["spans_sent"] == len(records)

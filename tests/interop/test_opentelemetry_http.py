@@ -21,6 +21,7 @@ from pytest_aiohttp import AiohttpServer
 from yarl import URL
 
 import aiozipkin as az
+from aiozipkin.testing import zipkin_json
 from tests.interop.peers import (
     FORMATS,
     Format,
@@ -77,7 +78,7 @@ def our_records(tracer: az.Tracer) -> dict[str, dict[str, Any]]:
     assert isinstance(transport, az.StubTransport)
     by_kind: dict[str, dict[str, Any]] = {}
     for record in transport.records:
-        span = record.asdict()
+        span = zipkin_json(record)
         assert span["kind"] not in by_kind, transport.records
         by_kind[span["kind"]] = span
     return by_kind

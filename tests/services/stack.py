@@ -17,6 +17,7 @@ import bookshop_cache
 import bookshop_db_proxy
 import bookshop_frontend
 import bookshop_worker
+from aiozipkin.testing import zipkin_json
 from bookshop_common import TracerFactory
 
 __all__ = ["BASE_ENV", "SETTINGS", "Span", "Stack", "start_stack", "stub_tracer_factory"]
@@ -54,7 +55,7 @@ class Stack:
     servers: dict[str, TestServer]
 
     def spans(self) -> list[Span]:
-        return [record.asdict() for record in self.transport.records]
+        return [zipkin_json(record) for record in self.transport.records]
 
     def trace(self, trace_id: str) -> list[Span]:
         return [s for s in self.spans() if s["traceId"] == trace_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,15 @@ async def test_order_trace_spans_all_five_services(stack: Stack) -> None:
             continue
         client = ids[server["parentId"]]
         assert client["kind"] == "CLIENT"
+    clients = sorted((_service(s), s["name"]) for s in spans if s.get("kind") == "CLIENT")
+    assert clients == [
+        ("backend", "POST /queries/{name}"),
+        ("backend", "POST /queues/{queue}"),
+        ("frontend", "POST /orders"),
+        ("worker", "DELETE /kv/{key}"),
+        ("worker", "POST /queries/{name}"),
+    ]
+    assert not [s["name"] for s in spans if re.search(r"\d", s["name"])]
     producer = next(s for s in spans if s.get("kind") == "PRODUCER")
     consumer = next(s for s in spans if s.get("kind") == "CONSUMER")
     assert (_service(producer), _service(consumer)) == ("backend", "worker")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 import aiozipkin as az
+from aiozipkin.testing import zipkin_json
 
 ENDPOINT = az.create_endpoint("client", ipv4="127.0.0.1")
 HEADERS: web.AppKey[list[dict[str, str]]] = web.AppKey("headers", list)
@@ -32,7 +36,7 @@ async def echo_server(aiohttp_server: AiohttpServer) -> TestServer:
 def records(tracer: az.Tracer) -> list[dict[str, Any]]:
     transport = tracer.transport
     assert isinstance(transport, az.StubTransport)
-    return [r.asdict() for r in transport.records]
+    return [zipkin_json(r) for r in transport.records]
 
 
 async def test_explicit_parent_client_span(aiohttp_server: AiohttpServer) -> None:
@@ -45,10 +49,12 @@ async def test_explicit_parent_client_span(aiohttp_server: AiohttpServer) -> Non
                 assert r.status == 200
     client_span, _root = records(tracer)
     assert client_span["kind"] == "CLIENT"
-    assert client_span["name"] == "GET /books/1"
+    # Without a route template the name is the method: a path with an id is no name.
+    assert client_span["name"] == "GET"
     assert client_span["parentId"] == root.context.span_id
     assert client_span["tags"]["http.method"] == "GET"
-    assert client_span["tags"]["http.url"] == str(server.make_url("/books/1?q=2"))
+    assert client_span["tags"]["http.url"] == str(server.make_url("/books/1"))
+    assert "http.route" not in client_span["tags"]
     assert client_span["tags"]["http.status_code"] == "200"
     assert client_span["remoteEndpoint"] == {"ipv4": "127.0.0.1", "port": server.port}
     (sent,) = server.app[HEADERS]
@@ -178,3 +184,46 @@ async def test_5xx_keeps_an_error_tag_set_by_the_caller(aiohttp_server: AiohttpS
             await (await session.get(server.make_url("/?status=500"))).release()
     client_span = records(tracer)[0]
     assert client_span["tags"]["error"] == "500"
+
+
+@pytest.mark.parametrize(
+    "make_ctx",
+    [
+        pytest.param(lambda ctx: {"span_context": ctx, "route": "/kv/{key}"}, id="dict"),
+        pytest.param(
+            lambda ctx: SimpleNamespace(span_context=ctx, route="/kv/{key}"), id="namespace"
+        ),
+    ],
+)
+async def test_span_named_by_the_route_template(
+    aiohttp_server: AiohttpServer, make_ctx: Any
+) -> None:
+    server = await echo_server(aiohttp_server)
+    tracer = await az.create_custom(ENDPOINT)
+    async with aiohttp.ClientSession(trace_configs=[az.make_trace_config(tracer)]) as session:
+        with tracer.new_trace(sampled=True) as root:
+            for key in ("book:7", "book:8"):
+                url = server.make_url(f"/kv/{key}").with_query(token="secret")
+                async with session.put(url, trace_request_ctx=make_ctx(root.context)) as r:
+                    assert r.status == 200
+    first, second, _root = records(tracer)
+    assert first["name"] == second["name"] == "PUT /kv/{key}"
+    assert first["tags"]["http.route"] == "/kv/{key}"
+    assert first["tags"]["http.url"] == str(server.make_url("/kv/book:7"))
+    assert "secret" not in json.dumps([first, second])
+    await tracer.close()
+
+
+async def test_keep_query_and_no_credentials(aiohttp_server: AiohttpServer) -> None:
+    server = await echo_server(aiohttp_server)
+    tracer = await az.create_custom(ENDPOINT)
+    trace_config = az.make_trace_config(tracer, keep_query=True)
+    url = server.make_url("/search").with_query(q="dune").with_user("me").with_password("pw")
+    async with aiohttp.ClientSession(trace_configs=[trace_config]) as session:
+        with tracer.new_trace(sampled=True) as root:
+            ctx = {"span_context": root.context}
+            async with session.get(url, trace_request_ctx=ctx) as r:
+                assert r.status == 200
+    client_span, _root = records(tracer)
+    assert client_span["tags"]["http.url"] == str(server.make_url("/search?q=dune"))
+    await tracer.close()

@@ -9,9 +9,11 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from pytest_aiohttp import AiohttpClient
 
 import aiozipkin as az
+from aiozipkin.testing import zipkin_json
 
 ENDPOINT = az.create_endpoint("server", ipv4="127.0.0.1", port=8080)
 TRACE = "463ac35c9f6413ad48485a3953bb6124"
@@ -61,7 +63,7 @@ async def make_app(sample_rate: float = 1.0, **kwargs: Any) -> tuple[web.Applica
 def records(tracer: az.Tracer) -> list[dict[str, Any]]:
     transport = tracer.transport
     assert isinstance(transport, az.StubTransport)
-    return [r.asdict() for r in transport.records]
+    return [zipkin_json(r) for r in transport.records]
 
 
 async def test_server_span_named_by_route_template(aiohttp_client: AiohttpClient) -> None:
@@ -314,3 +316,36 @@ async def test_cancelled_handler_finishes_the_span_with_the_reason(
     assert span["tags"]["error"] == "CancelledError"
     assert "http.status_code" not in span["tags"]
     assert span["name"] == "GET /cancelled"
+    assert az.current_context() is None  # the middleware put the context back
+
+
+def forwarded(remote: str) -> Middleware:
+    """A forwarded-header middleware in the style of aiohttp-remotes: it rewrites the peer."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request.clone(remote=remote))
+
+    return middleware
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected"),
+    [
+        pytest.param("203.0.113.9", {"ipv4": "203.0.113.9"}, id="ipv4"),
+        pytest.param("2001:db8::7", {"ipv6": "2001:db8::7"}, id="ipv6"),
+        pytest.param("client.example", None, id="a-name-is-no-address"),
+    ],
+)
+async def test_request_remote_is_the_remote_endpoint(
+    aiohttp_client: AiohttpClient, remote: str, expected: dict[str, str] | None
+) -> None:
+    app = web.Application(middlewares=[forwarded(remote)])
+    app.router.add_get("/", health)
+    tracer = await az.create_custom(ENDPOINT)
+    az.setup(app, tracer)
+    client = await aiohttp_client(app)
+    assert (await client.get("/")).status == 200
+    (span,) = records(tracer)
+    # Another peer than the socket's: its port is not known, so none is reported.
+    assert span.get("remoteEndpoint") == expected

@@ -24,6 +24,7 @@ from pytest_aiohttp import AiohttpServer
 
 import aiozipkin as az
 from aiozipkin.propagation import FORMATS, Extracted, extract, inject
+from aiozipkin.testing import zipkin_json
 
 # No example database: the suite leaves no files behind, and no deadline: a slow CI machine
 # must not turn a timing hiccup into a failure.
@@ -461,7 +462,7 @@ async def test_hostile_headers_start_a_new_trace_and_log_nothing(
     assert seen.parent_id is None
     transport = tracer.transport
     assert isinstance(transport, az.StubTransport)
-    (span,) = (r.asdict() for r in transport.records)
+    (span,) = (zipkin_json(r) for r in transport.records)
     assert span["traceId"] == seen.trace_id
     assert "parentId" not in span
     assert our_log_records(caplog) == []

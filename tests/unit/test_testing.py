@@ -21,6 +21,7 @@ from aiozipkin.testing import (
     assert_child_of,
     assert_same_trace,
     describe,
+    zipkin_json,
 )
 
 
@@ -38,6 +39,7 @@ def test_module_exports() -> None:
         "assert_child_of",
         "assert_same_trace",
         "describe",
+        "zipkin_json",
     ]
     assert aiozipkin.pytest_plugin.__all__ == [
         "aiozipkin_endpoint",
@@ -143,7 +145,7 @@ def test_names_asdicts_and_clear(
     dicts = aiozipkin_spans.asdicts()
     assert [d.get("name") for d in dicts] == ["child", None, "root"]
     assert dicts[0]["parentId"] == root.context.span_id
-    assert dicts == [r.asdict() for r in aiozipkin_spans.records]
+    assert dicts == [zipkin_json(r) for r in aiozipkin_spans.records]
     aiozipkin_spans.clear()
     assert aiozipkin_spans.records == []
     assert aiozipkin_spans.names() == []

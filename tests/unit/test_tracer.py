@@ -45,16 +45,6 @@ def test_bad_collector_address_is_a_clear_error() -> None:
         az.create("not a url", ENDPOINT)
 
 
-def test_endpoint_validation() -> None:
-    assert az.create_endpoint("a", ipv6="::1", port=1) == az.Endpoint("a", None, "::1", 1)
-    with pytest.raises(ValueError, match="ipv4"):
-        az.create_endpoint("a", ipv4="999.1.1.1")
-    with pytest.raises(ValueError, match="ipv6"):
-        az.create_endpoint("a", ipv6="nope")
-    with pytest.raises(ValueError, match="port"):
-        az.create_endpoint("a", port=70000)
-
-
 async def test_span_record_is_zipkin_v2(
     tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
 ) -> None:

@@ -11,6 +11,7 @@ from aiozipkin._transport.batching import BatchingTransport, BatchSettings
 from aiozipkin._transport.codec import CODECS
 from aiozipkin._transport.queue import QUEUE_FULL, TOO_LARGE, SpanQueue
 from aiozipkin._transport.sender import REJECTED, SENT, Delivery, Outcome
+from aiozipkin.testing import zipkin_json
 from tests.support.polling import eventually
 from tests.support.spans import make_record, make_records
 
@@ -124,7 +125,7 @@ async def test_another_sender_gets_the_same_queue_retries_and_stats(
     for record in records:
         transport.send(record)
     await eventually(lambda: sender.delivered, what="the batch after two retries")
-    assert json.loads(sender.delivered[0]) == [r.asdict() for r in records]
+    assert json.loads(sender.delivered[0]) == [zipkin_json(r) for r in records]
     assert await transport.close() == 0
     assert sender.closed >= 1
     stats = transport.stats()
@@ -162,4 +163,4 @@ async def test_fan_out_hands_encoded_spans_to_any_batching_transport(fast_backof
     multi.send(make_record(7))
     assert await multi.close() == 0
     assert first.delivered == second.delivered
-    assert json.loads(first.delivered[0]) == [make_record(7).asdict()]
+    assert json.loads(first.delivered[0]) == [zipkin_json(make_record(7))]

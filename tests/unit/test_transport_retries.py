@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 import aiozipkin as az
 from aiozipkin._transport import http, retry
 from aiozipkin._transport.retry import RetryPolicy
+from aiozipkin.testing import zipkin_json
 from tests.support.collectors import SPANS_PATH, Collector, HungCollector
 from tests.support.polling import eventually
 from tests.support.ports import free_port
@@ -37,7 +38,7 @@ async def test_retryable_statuses_are_retried(
         transport.send(record)
     await eventually(lambda: collector.spans, what="the batch after two failures")
     assert len(collector.attempts) == 3
-    assert collector.spans == [r.asdict() for r in records]
+    assert collector.spans == [zipkin_json(r) for r in records]
     stats = transport.stats()
     assert stats["retries"] == 2
     assert stats["spans_sent"] == 4

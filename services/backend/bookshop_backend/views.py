@@ -30,7 +30,12 @@ _log = logging.getLogger("bookshop.backend")
 
 async def _query(db: Upstream, name: str, parent: az.TraceContext, **params: Any) -> Any:
     reply = await db.call(
-        "POST", f"/queries/{name}", parent=parent, json={"params": params}, expect=(200, 404)
+        "POST",
+        f"/queries/{name}",
+        route="/queries/{name}",
+        parent=parent,
+        json={"params": params},
+        expect=(200, 404),
     )
     if reply.status == 404:
         raise ApiError(404, str(reply.body.get("error", "not found")))
@@ -50,7 +55,9 @@ async def get_book(request: web.Request) -> web.Response:
     parent = az.request_span(request).context
     cache = request.app[CACHE_KEY]
     key = f"book:{book_id}"
-    cached = await cache.call("GET", f"/kv/{key}", parent=parent, expect=(200, 404))
+    cached = await cache.call(
+        "GET", f"/kv/{key}", route="/kv/{key}", parent=parent, expect=(200, 404)
+    )
     if cached.status == 200:
         _log.info("book %d served from cache", book_id)
         return web.json_response({"book": cached.body["value"], "source": "cache"})
@@ -59,7 +66,9 @@ async def get_book(request: web.Request) -> web.Response:
         raise ApiError(404, f"unknown book {book_id}")
     book = body["rows"][0]
     ttl = request.app[SETTINGS_KEY].book_ttl
-    await cache.call("PUT", f"/kv/{key}", parent=parent, json={"value": book, "ttl": ttl})
+    await cache.call(
+        "PUT", f"/kv/{key}", route="/kv/{key}", parent=parent, json={"value": book, "ttl": ttl}
+    )
     _log.info("book %d read from the database and cached", book_id)
     return web.json_response({"book": book, "source": "database"})
 
@@ -96,7 +105,12 @@ async def create_order(request: web.Request) -> web.Response:
             "headers": headers,
         }
         await request.app[CACHE_KEY].call(
-            "POST", f"/queues/{queue}", parent=span.context, json={"job": job}, expect=(202,)
+            "POST",
+            f"/queues/{queue}",
+            route="/queues/{queue}",
+            parent=span.context,
+            json={"job": job},
+            expect=(202,),
         )
     _log.info("order %d for book %d queued", order_id, book_id)
     return web.json_response({"order_id": order_id, "status": "pending"}, status=202)

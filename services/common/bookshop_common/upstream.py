@@ -39,6 +39,7 @@ class Upstream:
         method: str,
         path: str,
         *,
+        route: str,
         parent: az.TraceContext | None,
         json: Any = None,
         params: Mapping[str, str] | None = None,
@@ -47,11 +48,14 @@ class Upstream:
     ) -> Reply:
         """Send a request as a child of `parent`; any status outside `expect` raises.
 
+        `route` is the path's template (`/kv/{key}`): the client span is named by it, so
+        that span names do not grow with every id.
+
         Raises:
             UpstreamError: 502 for an unexpected status or a connection failure,
                 504 for a timeout.
         """
-        trace_ctx = {"span_context": parent} if parent is not None else None
+        trace_ctx = {"span_context": parent, "route": route}
         try:
             async with self._session.request(
                 method,

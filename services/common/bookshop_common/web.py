@@ -159,15 +159,18 @@ def add_health_route(app: web.Application, service_name: str) -> web.AbstractRou
     return app.router.add_get(HEALTH_PATH, health, name="health")
 
 
+# Bind addresses meaning "every interface": no address of the service to report.
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+
+
 def local_endpoint(settings: BaseSettings) -> az.Endpoint:
-    """The endpoint the service reports its spans as."""
-    ipv4 = settings.host if _is_ipv4(settings.host) and settings.host != "0.0.0.0" else None
-    return az.create_endpoint(settings.service_name, ipv4=ipv4, port=settings.port)
+    """The endpoint the service reports its spans as.
 
-
-def _is_ipv4(host: str) -> bool:
-    parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts)
+    `create_endpoint` classifies the host: an IPv4 or IPv6 address goes to its field,
+    `localhost` is 127.0.0.1, and a hostname is left out.
+    """
+    host = None if settings.host in _WILDCARDS else settings.host
+    return az.create_endpoint(settings.service_name, ipv4=host, port=settings.port)
 
 
 def zipkin_tracer_factory(settings: BaseSettings) -> TracerFactory:

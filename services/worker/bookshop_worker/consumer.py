@@ -174,10 +174,13 @@ class Consumer:
                 await self._db_proxy.call(
                     "POST",
                     "/queries/update_order_status",
+                    route="/queries/{name}",
                     parent=span.context,
                     json={"params": {"order_id": job.order_id, "status": "shipped"}},
                 )
-                await self._cache.call("DELETE", f"/kv/book:{job.book_id}", parent=span.context)
+                await self._cache.call(
+                    "DELETE", f"/kv/book:{job.book_id}", route="/kv/{key}", parent=span.context
+                )
                 _log.info("order %d shipped", job.order_id)
         except (UpstreamError, InjectedFault) as exc:
             self.stats.failed += 1
