@@ -1,8 +1,9 @@
-"""Session fixtures for the real tracing servers (`zipkin`, `jaeger`) and the demo stack.
+"""Session fixtures for the real servers (`zipkin`, `jaeger`, `kafka`) and the demo stack.
 
 Each starts its server on free ports (so a running demo stack is left alone) and stops it at the
-end of the session. Set ZIPKIN_URL, or JAEGER_URL and JAEGER_ZIPKIN_URL, to use servers that are
-already running instead. A server that cannot start fails the tests that need it, with its log.
+end of the session. Set ZIPKIN_URL, JAEGER_URL and JAEGER_ZIPKIN_URL, or KAFKA_BOOTSTRAP_SERVERS
+to use servers that are already running instead. A server that cannot start fails the tests that
+need it, with its log.
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ from typing import ParamSpec, TypeVar
 import pytest
 
 from tests.servers import (
+    KAFKA_JSON_TOPIC,
+    KAFKA_PROTO3_TOPIC,
     JaegerServer,
+    KafkaBroker,
     ServerError,
     ZipkinServer,
     external_jaeger,
+    external_kafka,
     external_zipkin,
     log_tail,
     start_jaeger,
+    start_kafka,
     start_zipkin,
 )
 
@@ -86,6 +92,83 @@ def jaeger(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[Ja
         yield server
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[KafkaBroker]:
+    """A Kafka broker (KRaft): $KAFKA_BOOTSTRAP_SERVERS, or one started for this session."""
+    bootstrap_servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap_servers:
+        yield _or_fail("Kafka", external_kafka, bootstrap_servers)
+        return
+    process, broker = _or_fail("Kafka", start_kafka, servers_log_dir)
+    _logs(request.config)["kafka"] = process.log_path
+    try:
+        yield broker
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_zipkin(
+    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
+) -> Iterator[ZipkinServer]:
+    """A Zipkin of this session whose Kafka collector reads both span topics of `kafka`."""
+    process, server = _or_fail(
+        "Zipkin reading Kafka",
+        start_zipkin,
+        servers_log_dir,
+        kafka=kafka,
+        kafka_topics=(KAFKA_JSON_TOPIC, KAFKA_PROTO3_TOPIC),
+    )
+    _logs(request.config)["kafka_zipkin"] = process.log_path
+    try:
+        yield server
+    finally:
+        process.stop()
+
+
+def _kafka_jaeger(
+    name: str,
+    request: pytest.FixtureRequest,
+    log_dir: Path,
+    kafka: KafkaBroker,
+    topic: str,
+    encoding: str,
+) -> Iterator[JaegerServer]:
+    process, server = _or_fail(
+        f"Jaeger reading Kafka ({encoding})",
+        start_jaeger,
+        log_dir,
+        kafka=kafka,
+        kafka_topic=topic,
+        kafka_encoding=encoding,
+    )
+    _logs(request.config)[name] = process.log_path
+    try:
+        yield server
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_jaeger(
+    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
+) -> Iterator[JaegerServer]:
+    """A Jaeger of this session reading JSON span lists from topic zipkin of `kafka`."""
+    yield from _kafka_jaeger(
+        "kafka_jaeger", request, servers_log_dir, kafka, KAFKA_JSON_TOPIC, "zipkin_json"
+    )
+
+
+@pytest.fixture(scope="session")
+def kafka_jaeger_proto3(
+    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
+) -> Iterator[JaegerServer]:
+    """A Jaeger of this session reading proto3 span lists from topic zipkin-proto3."""
+    yield from _kafka_jaeger(
+        "kafka_jaeger_proto3", request, servers_log_dir, kafka, KAFKA_PROTO3_TOPIC, "zipkin_proto"
+    )
 
 
 @pytest.hookimpl(wrapper=True)
