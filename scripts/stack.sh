@@ -5,15 +5,17 @@
 #   bash scripts/stack.sh up|down|logs [-f]|status
 #
 # With a working Docker engine (and STACK_MODE unset or "docker") it drives docker compose.
-# Otherwise (or with STACK_MODE=local) it runs the real Zipkin and Jaeger (scripts/run-*.sh,
-# built by `make backends`) and the five services as local processes under honcho (Procfile),
+# Otherwise (or with STACK_MODE=local) it runs the real Kafka broker, Zipkin and Jaeger
+# (scripts/run-*.sh, fetched and built by `make backends`) and the five services as local
+# processes under honcho (Procfile),
 # detached, with the pid, log and SQLite file under $RUN_DIR.
 #
 # Environment (local mode; the defaults are the demo's usual ports):
 #   RUN_DIR             state folder (default .run)
 #   FRONTEND_PORT 8080  BACKEND_PORT 8081  DB_PROXY_PORT 8082  CACHE_PORT 8083  WORKER_PORT 8084
 #   ZIPKIN_PORT 9411  JAEGER_ZIPKIN_PORT 9412  JAEGER_QUERY_PORT 16686
-#   JAEGER_QUERY_GRPC_PORT 16685  JAEGER_HEALTH_PORT 13133
+#   JAEGER_QUERY_GRPC_PORT 16685  JAEGER_HEALTH_PORT 13133  KAFKA_PORT 9092
+#   KAFKA_CONTROLLER_PORT 9093
 #   STACK_UP_TIMEOUT    seconds to wait for health (default 180)
 #   VENV                virtualenv with the services installed (default .venv)
 set -euo pipefail
@@ -39,6 +41,8 @@ export JAEGER_ZIPKIN_PORT=${JAEGER_ZIPKIN_PORT:-9412}
 export JAEGER_QUERY_PORT=${JAEGER_QUERY_PORT:-16686}
 export JAEGER_QUERY_GRPC_PORT=${JAEGER_QUERY_GRPC_PORT:-16685}
 export JAEGER_HEALTH_PORT=${JAEGER_HEALTH_PORT:-13133}
+export KAFKA_PORT=${KAFKA_PORT:-9092}
+export KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 timeout=${STACK_UP_TIMEOUT:-180}
 
 say() { echo "stack: $*" >&2; }
@@ -66,9 +70,10 @@ compose() {
   fi
 }
 
-# name=url pairs to wait for, in start order.
+# name=url pairs to wait for, in start order (tcp:// only needs the port to accept).
 health_urls() {
   cat <<URLS
+kafka=tcp://127.0.0.1:$KAFKA_PORT
 zipkin=http://127.0.0.1:$ZIPKIN_PORT/health
 jaeger=http://127.0.0.1:$JAEGER_QUERY_PORT/api/services
 db_proxy=http://127.0.0.1:$DB_PROXY_PORT/health
@@ -80,6 +85,11 @@ URLS
 }
 
 http_ok() {
+  if [[ "$1" == tcp://* ]]; then
+    local address=${1#tcp://}
+    (exec 3<>"/dev/tcp/${address%:*}/${address##*:}") 2>/dev/null
+    return
+  fi
   if command -v curl >/dev/null 2>&1; then
     curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
   else
@@ -98,6 +108,7 @@ The bookshop is up:
   frontend   http://127.0.0.1:$FRONTEND_PORT
   Zipkin UI  http://127.0.0.1:$ZIPKIN_PORT/zipkin/
   Jaeger UI  http://127.0.0.1:$JAEGER_QUERY_PORT
+  Kafka      127.0.0.1:$KAFKA_PORT (topic orders: the jobs from the backend to the worker)
 Try: curl -si -X POST -H 'Content-Type: application/json' \\
        -d '{"book_id": 1, "quantity": 1}' http://127.0.0.1:$FRONTEND_PORT/api/orders
 Stop it with 'make down'; logs with 'make logs'.
@@ -106,7 +117,7 @@ URLS
 
 # What docker compose publishes on this host.
 published_urls() {
-  health_urls | grep -E '^(zipkin|jaeger|frontend)='
+  health_urls | grep -E '^(kafka|zipkin|jaeger|frontend)='
 }
 
 # Wait for each name=url printed by the function named in $1.
@@ -140,9 +151,10 @@ up_local() {
   fi
   [[ -x "$VENV/bin/honcho" ]] || die "$VENV/bin/honcho is missing; run 'make venv' first"
   [[ -f .cache/bin/jaeger ]] || die "Jaeger is not built; run 'make backends' first"
+  [[ -d .cache/kafka/libs ]] || die "Kafka is not fetched; run 'make backends' first"
   local name url port
   while IFS='=' read -r name url; do
-    port=${url#http://127.0.0.1:}
+    port=${url#*://127.0.0.1:}
     port=${port%%/*}
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       die "port $port ($name) is already in use; stop what holds it or set ${name^^}_PORT"
@@ -157,6 +169,8 @@ up_local() {
   export CACHE_URL="http://127.0.0.1:$CACHE_PORT"
   export DB_PROXY_URL="http://127.0.0.1:$DB_PROXY_PORT"
   export DB_PATH="$RUN_DIR/bookshop.db"
+  export KAFKA_DATA_DIR="$RUN_DIR/kafka"
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
   export ZIPKIN_UI_URL="http://127.0.0.1:$ZIPKIN_PORT"
   export JAEGER_UI_URL="http://127.0.0.1:$JAEGER_QUERY_PORT"
 

@@ -31,6 +31,8 @@ _PORT_NAMES = (
     "JAEGER_QUERY_PORT",
     "JAEGER_QUERY_GRPC_PORT",
     "JAEGER_HEALTH_PORT",
+    "KAFKA_PORT",
+    "KAFKA_CONTROLLER_PORT",
 )
 
 _stack_log = pytest.StashKey[Path]()
