@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEPS := requirements-dev.txt lib/pyproject.toml $(wildcard services/*/pyproject.toml)
 
-.PHONY: venv check lint types test unit integration e2e backends up down logs bench load clean
+.PHONY: venv check lint types test unit integration e2e backends up down logs status bench load clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,10 @@ down:
 
 logs:
 	bash scripts/stack.sh logs
+
+# Every process of the local stack: state, pid, uptime, restarts, health and its URL.
+status:
+	bash scripts/stack.sh status
 
 e2e: venv backends
 	$(VENV)/bin/pytest tests/e2e
