@@ -60,7 +60,8 @@ bench: venv
 # Load on the running demo (make up): LOAD_ARGS="--rate 50 --duration 20 --fault
 # db_proxy=delay:300ms@10%"; `make load LOAD_ARGS=--help` lists the options.
 load: venv
-	$(PY) -m bookshop_loadgen $(LOAD_ARGS)
+	. scripts/ports.sh && $(PY) -m bookshop_loadgen --url="http://127.0.0.1:$$FRONTEND_PORT" \
+		--zipkin-ui="http://127.0.0.1:$$ZIPKIN_PORT" $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
