@@ -11,8 +11,10 @@ import yaml
 
 from tests.servers import ROOT
 from tests.services.test_settings import SETTINGS
+from tests.stack import DEMO_PORTS
 
 APP_SERVICES = ["frontend", "backend", "db_proxy", "cache", "worker"]
+PORTS_ENV = ROOT / "ports.env"
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def compose() -> dict[str, Any]:
     if binary is None:
         pytest.fail("docker-compose is not installed; run scripts/system-deps.sh")
     result = subprocess.run(
-        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(PORTS_ENV), "config"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -89,11 +91,30 @@ def test_ports_are_published(compose: dict[str, Any]) -> None:
     def published(service: str) -> set[int]:
         return {_published(p)[1] for p in compose["services"][service].get("ports", [])}
 
-    assert published("frontend") == {8080}
-    assert published("zipkin") == {9411}
-    assert published("jaeger") == {16686}
-    assert published("kafka") == {9092}
+    assert published("frontend") == {DEMO_PORTS["FRONTEND_PORT"]}
+    assert published("zipkin") == {DEMO_PORTS["ZIPKIN_PORT"]}
+    assert published("jaeger") == {DEMO_PORTS["JAEGER_QUERY_PORT"]}
+    assert published("kafka") == {DEMO_PORTS["KAFKA_PORT"]}
     assert _published(compose["services"]["kafka"]["ports"][0])[0] == "127.0.0.1"
+
+
+def test_every_port_comes_from_ports_env() -> None:
+    binary = shutil.which("docker-compose")
+    assert binary is not None, "docker-compose is not installed; run scripts/system-deps.sh"
+    result = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0, "docker-compose.yml has ports that ports.env does not set"
+    assert "set in ports.env" in result.stderr, result.stderr
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    written = [str(port) for port in DEMO_PORTS.values() if str(port) in text]
+    assert not written, f"docker-compose.yml writes the ports {written} itself"
 
 
 def test_kafka_runs_kraft_and_the_queue_services_use_it(compose: dict[str, Any]) -> None:
@@ -108,3 +129,4 @@ def test_kafka_runs_kraft_and_the_queue_services_use_it(compose: dict[str, Any])
         spec = compose["services"][service]
         assert spec["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == internal
         assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
+

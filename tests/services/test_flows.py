@@ -177,7 +177,8 @@ async def test_health_is_never_traced_and_idle_polling_creates_no_traces(stack: 
     for service in ("frontend", "backend", "db_proxy", "cache", "worker"):
         resp = await stack.client.session.get(stack.url(service) + "/health")
         assert resp.status == 200
-        assert await resp.json() == {"status": "ok", "service": service}
+        body = await resp.json()
+        assert (body["status"], body["service"]) == ("ok", service), body
         assert "X-Trace-Id" not in resp.headers
     await eventually(
         lambda: stack.worker_stats().polls >= 3, timeout=KAFKA_TIMEOUT, what="three idle polls"
@@ -250,7 +251,9 @@ async def test_slow_downstream_times_out_instead_of_hanging(
     )
     resp = await stack.client.get("/api/books/1", headers={"X-Demo-Fault": "cache=delay:1s"})
     assert resp.status == 502
-    assert "timed out" in (await resp.json())["error"]
+    body = await resp.json()
+    assert "timed out" in body["error"]
+    assert (body["upstream"], body["failed"]) == ("backend", "cache")
     spans = stack.trace(resp.headers["X-Trace-Id"])
     backend = next(s for s in spans if _service(s) == "backend" and s["kind"] == "SERVER")
     assert backend["tags"]["http.status_code"] == "504"
@@ -263,6 +266,7 @@ async def test_unreachable_downstream_is_a_502(stack: Stack) -> None:
     body = await resp.json()
     assert "db_proxy" in body["error"]
     assert body["upstream"] == "backend"
+    assert body["failed"] == "db_proxy"
 
 
 async def test_a_job_delivered_twice_ships_the_order_once(stack: Stack) -> None:

@@ -33,7 +33,12 @@ def create_app(
     """The backend app; its client session, tracer and Kafka producer are made at start-up."""
     app = web.Application(client_max_size=16 * 1024)
     app[SETTINGS_KEY] = settings
-    setup_service(app, settings.base, tracer_factory)
+    setup_service(
+        app,
+        settings.base,
+        tracer_factory,
+        dependencies={"cache": settings.cache_url, "db_proxy": settings.db_proxy_url},
+    )
     setup_routes(app)
     app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
     app.cleanup_ctx.append(_upstreams_ctx)

@@ -13,6 +13,7 @@ from .faults import FaultPlan, FaultSpecError, parse_fault_spec
 __all__ = ["BaseSettings", "Env", "SettingsError"]
 
 _MISSING = object()
+_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 class SettingsError(ValueError):
@@ -65,6 +66,16 @@ class Env:
         if not math.isfinite(value) or not minimum <= value <= maximum:
             raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {raw!r}")
         return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        """A yes/no value: true, false, yes, no, 1 or 0 (any case)."""
+        raw = self._raw(name, default)
+        if raw is None:
+            return default
+        value = raw.lower()
+        if value not in _FLAGS:
+            raise SettingsError(f"{name} must be true or false, got {raw!r}")
+        return _FLAGS[value]
 
     def url(self, name: str, default: str | None = None) -> str:
         """An http(s) base URL (required unless `default` is given), without a trailing slash."""

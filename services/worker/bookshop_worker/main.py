@@ -33,7 +33,12 @@ def create_app(
     """The worker app: `/health`, `/stats`, and the consumer loop started at start-up."""
     app = web.Application()
     app[SETTINGS_KEY] = settings
-    setup_service(app, settings.base, tracer_factory)
+    setup_service(
+        app,
+        settings.base,
+        tracer_factory,
+        dependencies={"cache": settings.cache_url, "db_proxy": settings.db_proxy_url},
+    )
     setup_routes(app)
     app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
     app.cleanup_ctx.append(_consumer_ctx(consumer_factory))
