@@ -11,10 +11,11 @@ process of its own stack, by pid.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class Bookshop:
     log_path: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     up_output: str = ""
+    kafka: str = ""
 
     def pid(self, name: str) -> int:
         """The pid of the stack's process `name` now (fails the test when it has none)."""
@@ -91,14 +93,23 @@ class Bookshop:
         return result.stdout + result.stderr
 
 
-@pytest.fixture(scope="session")
-def bookshop(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def _running_stack(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    folder: str,
+    extra_env: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None,
 ) -> Iterator[Bookshop]:
-    """The five services, Zipkin and Jaeger, running locally under supervisord."""
-    run_dir = tmp_path_factory.mktemp("stack", numbered=False)
+    """Start a stack on free ports; `extra_env(ports)` adds to its environment."""
+    run_dir = tmp_path_factory.mktemp(folder, numbered=False)
     ports = dict(zip(PORT_NAMES, (str(p) for p in free_ports(len(PORT_NAMES))), strict=True))
-    env = {**os.environ, **ports, "RUN_DIR": str(run_dir), "STACK_MODE": "local"}
+    env = {
+        **os.environ,
+        **ports,
+        **(extra_env(ports) if extra_env else {}),
+        "RUN_DIR": str(run_dir),
+        "STACK_MODE": "local",
+    }
     request.config.stash[_stack_log] = run_dir / "supervisord.log"
     try:
         started = run_stack("up", env=env, timeout=300)
@@ -127,10 +138,37 @@ def bookshop(
             log_path=run_dir / "supervisord.log",
             env=env,
             up_output=started.stdout + started.stderr,
+            kafka=f"127.0.0.1:{ports['KAFKA_PORT']}",
         )
     finally:
         stopped = run_stack("down", env=env, timeout=90)
         assert stopped.returncode == 0, stopped.stderr
+
+
+@pytest.fixture(scope="session")
+def bookshop(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bookshop]:
+    """The five services, Kafka, Zipkin and Jaeger, running locally under supervisord."""
+    with _running_stack(request, tmp_path_factory, "stack") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def bookshop_spans_via_kafka(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bookshop]:
+    """A second stack whose services send their spans only to the topic zipkin.
+
+    Zipkin and Jaeger read that topic as well as their HTTP endpoints in every stack; here
+    nothing reaches them over HTTP. It lives for one test module.
+    """
+
+    def routes(ports: Mapping[str, str]) -> Mapping[str, str]:
+        return {"ZIPKIN_ENDPOINTS": f"kafka://127.0.0.1:{ports['KAFKA_PORT']}/zipkin"}
+
+    with _running_stack(request, tmp_path_factory, "stack-spans-via-kafka", routes) as stack:
+        yield stack
 
 
 def _logs(env: Mapping[str, str], lines: int = 200) -> str:
@@ -145,7 +183,8 @@ def pytest_runtest_makereport(
     """When a test that used the stack fails, attach the tail of the stack's log."""
     report = yield
     path = item.config.stash.get(_stack_log, None)
-    if report.failed and path is not None and "bookshop" in getattr(item, "fixturenames", ()):
+    fixtures = getattr(item, "fixturenames", ())
+    if report.failed and path is not None and any(f.startswith("bookshop") for f in fixtures):
         logs = _logs({**os.environ, "RUN_DIR": str(path.parent)}, lines=120)
         report.sections.append((f"stack logs ({path.parent})", logs))
     return report
