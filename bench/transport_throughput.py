@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import aiozipkin as az
-from aiozipkin import transport as transport_module
+from aiozipkin._transport import compress
 from aiozipkin.encoding import encode_json, encode_proto3, encode_span_json, encode_span_proto3
 
 from ._common import print_table
@@ -119,9 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     # The gzip library in use (isal with the speedups extra), and zlib's side by side.
-    default = transport_module._DEFLATE
-    stdlib_zlib = transport_module._ZLIB
-    cases: list[tuple[str, dict[str, Any], transport_module._Deflate]] = [
+    default = compress.DEFLATE
+    stdlib_zlib = compress.ZLIB
+    cases: list[tuple[str, dict[str, Any], compress.Deflate]] = [
         (f"json, gzip by {default.name} (default)", {}, default),
         ("json, gzip by zlib", {}, stdlib_zlib),
         ("json, no gzip", {"gzip": False}, default),
@@ -134,11 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     with _collector("healthy") as url:
         for name, options, deflate in cases:
-            transport_module._DEFLATE = deflate
+            compress.DEFLATE = deflate
             try:
                 r = asyncio.run(_drain(url, queue, rounds, **options))
             finally:
-                transport_module._DEFLATE = default
+                compress.DEFLATE = default
             rows.append(
                 [
                     name,

@@ -77,7 +77,12 @@ java=(java "${heap[@]}" "${opts[@]}" "-Dlog4j2.configurationFile=$root/backends/
 
 # Formatted once: a formatted folder keeps its topics and offsets across restarts.
 if [[ ! -f "$data/logs/meta.properties" ]]; then
-  cluster_id=$("${java[@]}" kafka.tools.StorageTool random-uuid)
+  # What `StorageTool random-uuid` prints (16 random bytes, base64url without padding),
+  # without starting a JVM for it; like Kafka, never one starting with '-' (an option).
+  cluster_id=-
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  done
   "${java[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$config" \
     || die "formatting $data/logs failed (output above)"
 fi

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Runs the Zipkin server (in-memory storage) in the foreground; stop it with SIGTERM/SIGINT.
+# It takes spans over HTTP, and also from Kafka when a broker is configured.
 #
 #   ZIPKIN_PORT=9411 bash scripts/run-zipkin.sh
 #
 # Environment:
 #   ZIPKIN_PORT       HTTP port for the API, UI and /health (default in ports.env)
 #   ZIPKIN_JAVA_OPTS  JVM options (default: a small heap and fast startup)
+#   KAFKA_BOOTSTRAP_SERVERS  brokers, comma-separated host:port: set, Zipkin's Kafka collector
+#                     also reads span lists (JSON or proto3) from KAFKA_TOPIC (default none)
+#   KAFKA_TOPIC       topic(s) to read, comma-separated (default zipkin)
+#   KAFKA_GROUP_ID    consumer group of the collectors (default zipkin)
+#   KAFKA_STREAMS     consumer threads (default 1)
 # Healthy when GET http://127.0.0.1:$ZIPKIN_PORT/health returns 200.
 # Needs `make backends` (or scripts/backends.sh) to have fetched the jar.
 set -euo pipefail
@@ -21,6 +27,14 @@ command -v java >/dev/null 2>&1 || { echo "run-zipkin: java is not installed (JD
 
 export QUERY_PORT="$ZIPKIN_PORT"
 export STORAGE_TYPE=mem
+# Zipkin reads these itself; written out so that what it gets is what this script documents.
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-}"
+export KAFKA_TOPIC="${KAFKA_TOPIC:-zipkin}"
+export KAFKA_GROUP_ID="${KAFKA_GROUP_ID:-zipkin}"
+export KAFKA_STREAMS="${KAFKA_STREAMS:-1}"
+if [[ -n "$KAFKA_BOOTSTRAP_SERVERS" ]]; then
+  echo "run-zipkin: reading topic $KAFKA_TOPIC from $KAFKA_BOOTSTRAP_SERVERS as group $KAFKA_GROUP_ID"
+fi
 # Word splitting of the options is intended.
 # shellcheck disable=SC2086
 exec java ${ZIPKIN_JAVA_OPTS:--Xms64m -Xmx512m -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError} \

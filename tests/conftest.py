@@ -16,6 +16,8 @@ from typing import ParamSpec, TypeVar
 import pytest
 
 from tests.servers import (
+    KAFKA_JSON_TOPIC,
+    KAFKA_PROTO3_TOPIC,
     JaegerServer,
     KafkaBroker,
     ServerError,
@@ -105,6 +107,68 @@ def kafka(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[Kaf
         yield broker
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_zipkin(
+    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
+) -> Iterator[ZipkinServer]:
+    """A Zipkin of this session whose Kafka collector reads both span topics of `kafka`."""
+    process, server = _or_fail(
+        "Zipkin reading Kafka",
+        start_zipkin,
+        servers_log_dir,
+        kafka=kafka,
+        kafka_topics=(KAFKA_JSON_TOPIC, KAFKA_PROTO3_TOPIC),
+    )
+    _logs(request.config)["kafka_zipkin"] = process.log_path
+    try:
+        yield server
+    finally:
+        process.stop()
+
+
+def _kafka_jaeger(
+    name: str,
+    request: pytest.FixtureRequest,
+    log_dir: Path,
+    kafka: KafkaBroker,
+    topic: str,
+    encoding: str,
+) -> Iterator[JaegerServer]:
+    process, server = _or_fail(
+        f"Jaeger reading Kafka ({encoding})",
+        start_jaeger,
+        log_dir,
+        kafka=kafka,
+        kafka_topic=topic,
+        kafka_encoding=encoding,
+    )
+    _logs(request.config)[name] = process.log_path
+    try:
+        yield server
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_jaeger(
+    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
+) -> Iterator[JaegerServer]:
+    """A Jaeger of this session reading JSON span lists from topic zipkin of `kafka`."""
+    yield from _kafka_jaeger(
+        "kafka_jaeger", request, servers_log_dir, kafka, KAFKA_JSON_TOPIC, "zipkin_json"
+    )
+
+
+@pytest.fixture(scope="session")
+def kafka_jaeger_proto3(
+    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
+) -> Iterator[JaegerServer]:
+    """A Jaeger of this session reading proto3 span lists from topic zipkin-proto3."""
+    yield from _kafka_jaeger(
+        "kafka_jaeger_proto3", request, servers_log_dir, kafka, KAFKA_PROTO3_TOPIC, "zipkin_proto"
+    )
 
 
 @pytest.hookimpl(wrapper=True)

@@ -22,12 +22,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 __all__ = [
+    "KAFKA_JSON_TOPIC",
+    "KAFKA_PROTO3_TOPIC",
     "ROOT",
     "JaegerServer",
     "KafkaBroker",
@@ -50,6 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 _SCRIPTS = ROOT / "scripts"
 _SPANS_PATH = "/api/v2/spans"
 _LOCALHOST = "127.0.0.1"
+# The topics the collectors started for Kafka read: JSON and proto3 span lists apart, since a
+# Jaeger kafka receiver decodes one encoding (Zipkin tells them apart per message).
+KAFKA_JSON_TOPIC = "zipkin"
+KAFKA_PROTO3_TOPIC = "zipkin-proto3"
 
 
 class ServerError(RuntimeError):
@@ -253,15 +259,28 @@ def _stopped_on_error(process: ServerProcess) -> Iterator[None]:
 
 
 def start_zipkin(
-    log_dir: Path, *, port: int | None = None, timeout: float = 120.0
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    kafka: KafkaBroker | None = None,
+    kafka_topics: Sequence[str] = ("zipkin",),
+    kafka_group: str | None = None,
+    timeout: float = 120.0,
 ) -> tuple[ServerProcess, ZipkinServer]:
-    """Start Zipkin (in-memory) on `port` (a free one by default) and wait for /health."""
+    """Start Zipkin (in-memory) on `port` (a free one by default) and wait for /health.
+
+    With `kafka`, its Kafka collector also reads `kafka_topics` as consumer group
+    `kafka_group` (by default one of its own, so that it never shares a topic's partitions
+    with another Zipkin reading the same broker).
+    """
     port = port if port is not None else free_ports(1)[0]
+    env = {"ZIPKIN_PORT": str(port), "KAFKA_BOOTSTRAP_SERVERS": ""}
+    if kafka is not None:
+        env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
+        env["KAFKA_TOPIC"] = ",".join(kafka_topics)
+        env["KAFKA_GROUP_ID"] = kafka_group or f"zipkin-tests-{port}"
     process = ServerProcess(
-        "zipkin",
-        _SCRIPTS / "run-zipkin.sh",
-        {"ZIPKIN_PORT": str(port)},
-        log_dir / f"zipkin-{port}.log",
+        "zipkin", _SCRIPTS / "run-zipkin.sh", env, log_dir / f"zipkin-{port}.log"
     )
     server = ZipkinServer.at(f"http://{_LOCALHOST}:{port}", log_path=process.log_path)
     process.start()
@@ -270,20 +289,37 @@ def start_zipkin(
     return process, server
 
 
-def start_jaeger(log_dir: Path, *, timeout: float = 60.0) -> tuple[ServerProcess, JaegerServer]:
-    """Start Jaeger on free ports and wait for its health endpoint and query API."""
+def start_jaeger(
+    log_dir: Path,
+    *,
+    kafka: KafkaBroker | None = None,
+    kafka_topic: str = "zipkin",
+    kafka_encoding: str = "zipkin_json",
+    kafka_group: str | None = None,
+    timeout: float = 60.0,
+) -> tuple[ServerProcess, JaegerServer]:
+    """Start Jaeger on free ports and wait for its health endpoint and query API.
+
+    With `kafka`, its kafka receiver also reads `kafka_topic` (`kafka_encoding`: zipkin_json
+    or zipkin_proto) as consumer group `kafka_group` (by default one of its own).
+    """
     zipkin_port, query_port, grpc_port, health_port = free_ports(4)
+    env = {
+        "JAEGER_ZIPKIN_PORT": str(zipkin_port),
+        "JAEGER_QUERY_PORT": str(query_port),
+        "JAEGER_QUERY_GRPC_PORT": str(grpc_port),
+        "JAEGER_HEALTH_PORT": str(health_port),
+        "JAEGER_LISTEN_HOST": _LOCALHOST,
+        "KAFKA_BOOTSTRAP_SERVERS": "",
+        "JAEGER_KAFKA_BROKERS": "",
+    }
+    if kafka is not None:
+        env["JAEGER_KAFKA_BROKERS"] = kafka.bootstrap_servers.split(",")[0]
+        env["JAEGER_KAFKA_TOPIC"] = kafka_topic
+        env["JAEGER_KAFKA_ENCODING"] = kafka_encoding
+        env["JAEGER_KAFKA_GROUP_ID"] = kafka_group or f"jaeger-tests-{query_port}"
     process = ServerProcess(
-        "jaeger",
-        _SCRIPTS / "run-jaeger.sh",
-        {
-            "JAEGER_ZIPKIN_PORT": str(zipkin_port),
-            "JAEGER_QUERY_PORT": str(query_port),
-            "JAEGER_QUERY_GRPC_PORT": str(grpc_port),
-            "JAEGER_HEALTH_PORT": str(health_port),
-            "JAEGER_LISTEN_HOST": _LOCALHOST,
-        },
-        log_dir / f"jaeger-{query_port}.log",
+        "jaeger", _SCRIPTS / "run-jaeger.sh", env, log_dir / f"jaeger-{query_port}.log"
     )
     server = JaegerServer(
         query_url=f"http://{_LOCALHOST}:{query_port}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import time
+from collections.abc import Callable, Mapping
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -12,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 from .constants import ERROR, HTTP_STATUS_CODE
 from .context import Endpoint, TraceContext, create_endpoint
 from .current import _current_span
-from .limits import TRUNCATED_TAG
+from .limits import TRUNCATED_TAG, SpanLimits
 from .record import Record
 
 if TYPE_CHECKING:
     from .tracer import Tracer
+
+_Tags = Mapping[str, str] | None
+_Peer = Endpoint | None
 
 __all__ = ["NoopSpan", "Span", "SpanAbc"]
 
@@ -86,21 +90,39 @@ class SpanAbc(abc.ABC):
     def name(self, span_name: str) -> SpanAbc:
         """Set the operation name."""
 
-    def _set_remote(self, endpoint: Endpoint) -> None:  # noqa: B027  (no-op unless recording)
-        """Set an already validated remote endpoint (integrations' fast path)."""
+    def begin(self, kind: str, name: str, tags: _Tags = None, remote: _Peer = None) -> SpanAbc:
+        """Set kind, name, tags and the remote endpoint, then start: one call for integrations."""
+        self.kind(kind)
+        self.name(name)
+        if tags:
+            for key, value in tags.items():
+                self.tag(key, value)
+        if remote is not None:
+            self.remote_endpoint(
+                remote.serviceName, ipv4=remote.ipv4, ipv6=remote.ipv6, port=remote.port
+            )
+        return self.start()
 
-    def _begin(  # noqa: B027  (no-op unless recording)
-        self, kind: str, name: str, tags: dict[str, str], remote: Endpoint | None
-    ) -> None:
-        """Start with kind, name, checked tags and remote endpoint set at once (integrations)."""
+    def finish_http(
+        self,
+        status: int | None,
+        reason: str | None = None,
+        exception: BaseException | None = None,
+    ) -> SpanAbc:
+        """Finish an HTTP span: tag its status, then finish as `finish(exception=...)` does.
 
-    def _end(self, status: int | None, reason: str | None, exception: BaseException | None) -> None:
-        """Finish an HTTP span (integrations): the status tag, its error rule, then finish.
-
-        A status of 500 or more sets `error` to `reason` (or the status) unless the span has
-        one already; an `exception` sets it from the exception, as `finish` does.
+        A status of 500 or more sets `error` to `reason` (or the status) unless an
+        `exception` is given or the span has an `error` tag already.
         """
-        self.finish(exception=exception)
+        if status is not None:
+            self.tag(HTTP_STATUS_CODE, status)
+            if status >= 500 and exception is None and not self._has_error():
+                self.tag(ERROR, reason or str(status))
+        return self.finish(exception=exception)
+
+    def _has_error(self) -> bool:
+        """True when the span has an `error` tag already (unknown here: False)."""
+        return False
 
     def new_child(self, name: str | None = None, kind: str | None = None) -> SpanAbc:
         """A child span of this one."""
@@ -170,15 +192,27 @@ class NoopSpan(SpanAbc):
 
 
 class Span(SpanAbc):
-    """A sampled span, reported to the tracer's transport when finished."""
+    """A sampled span, handed to its `report` callable when finished.
 
-    __slots__ = ("_finished", "_record", "_truncated")
+    Its collaborators come with it: the limits on what it may carry, the callable that
+    reports the finished record, and the exception types that do not set `error`.
+    """
 
-    def __init__(self, tracer: Tracer, context: TraceContext, local_endpoint: Endpoint) -> None:
-        # SpanAbc.__init__ inlined: a span is made per request, and super() is a call more.
-        self._tracer = tracer
-        self._context = context
-        self._token = None
+    __slots__ = ("_finished", "_ignored", "_limits", "_record", "_report", "_truncated")
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        context: TraceContext,
+        local_endpoint: Endpoint,
+        limits: SpanLimits,
+        report: Callable[[Record], None],
+        ignored_exceptions: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        super().__init__(tracer, context)
+        self._limits = limits
+        self._report = report
+        self._ignored = ignored_exceptions
         self._record = Record(context, local_endpoint)
         self._finished = False
         self._truncated = 0
@@ -196,12 +230,12 @@ class Span(SpanAbc):
             return self
         self._finished = True
         record = self._record
-        if exception is not None and not isinstance(exception, self._tracer._ignored_exceptions):
+        if exception is not None and not isinstance(exception, self._ignored):
             tags = record.tags
             if tags is None:
                 tags = record.tags = {}
             message = str(exception) or type(exception).__name__
-            tags[ERROR] = message[: self._tracer._limits.max_tag_value_length]
+            tags[ERROR] = message[: self._limits.max_tag_value_length]
         start = record.timestamp
         if start is not None:
             end = time.time_ns() // 1000 if ts is None else int(ts * 1_000_000)
@@ -211,7 +245,7 @@ class Span(SpanAbc):
             if tags is None:
                 tags = record.tags = {}
             tags[TRUNCATED_TAG] = str(self._truncated)
-        self._tracer._report(record)
+        self._report(record)
         return self
 
     def remote_endpoint(
@@ -226,24 +260,34 @@ class Span(SpanAbc):
         self._record.remote_endpoint = endpoint
         return self
 
-    def _set_remote(self, endpoint: Endpoint) -> None:
-        self._record.remote_endpoint = endpoint
-
-    def _begin(self, kind: str, name: str, tags: dict[str, str], remote: Endpoint | None) -> None:
+    def begin(self, kind: str, name: str, tags: _Tags = None, remote: _Peer = None) -> SpanAbc:
+        if self._finished:
+            return self
         record = self._record
         record.kind = kind
         record.name = name
-        record.tags = tags
-        record.remote_endpoint = remote
+        if remote is not None:
+            record.remote_endpoint = remote
+        if tags:
+            if record.tags is None and len(tags) <= self._limits.max_tags:
+                # The usual case, a few short strings on a fresh span: no need to check
+                # the limits one tag at a time.
+                max_length = self._limits.max_tag_value_length
+                for value in tags.values():
+                    if type(value) is not str or len(value) > max_length:
+                        break
+                else:
+                    record.tags = dict(tags)
+                    tags = None
+            if tags:
+                for key, value in tags.items():
+                    self.tag(key, value)
         record.timestamp = time.time_ns() // 1000
+        return self
 
-    def _end(self, status: int | None, reason: str | None, exception: BaseException | None) -> None:
-        if status is not None:
-            self.tag(HTTP_STATUS_CODE, status)
-            tags = self._record.tags
-            if status >= 500 and exception is None and (tags is None or ERROR not in tags):
-                self.tag(ERROR, reason or str(status))
-        self.finish(exception=exception)
+    def _has_error(self) -> bool:
+        tags = self._record.tags
+        return tags is not None and ERROR in tags
 
     def tag(self, key: str, value: Any) -> SpanAbc:
         if self._finished:
@@ -252,7 +296,7 @@ class Span(SpanAbc):
         tags = record.tags
         if tags is None:
             tags = record.tags = {}
-        limits = self._tracer._limits
+        limits = self._limits
         if len(tags) >= limits.max_tags and key not in tags:
             self._truncated += 1
             return self
@@ -270,7 +314,7 @@ class Span(SpanAbc):
         annotations = record.annotations
         if annotations is None:
             annotations = record.annotations = []
-        limits = self._tracer._limits
+        limits = self._limits
         if len(annotations) >= limits.max_annotations:
             self._truncated += 1
             return self

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from ._transport.batching import BatchingTransport
 from .context import (
     Endpoint,
     TraceContext,
@@ -54,6 +55,7 @@ class Tracer:
         self._local_endpoint = local_endpoint
         self._ignored_exceptions: _ExcTypes = tuple(ignored_exceptions or ())
         self._limits = limits or SpanLimits()
+        self._report_record = self._report  # one bound method, handed to every span
         self._inject_formats = validate_formats(inject_formats)
         if extract_prefer not in FORMATS:
             raise ValueError(f"extract_prefer must be one of {FORMATS}, got {extract_prefer!r}")
@@ -76,6 +78,11 @@ class Tracer:
     def extract_prefer(self) -> str:
         """Format read first when a request carries several."""
         return self._extract_prefer
+
+    @property
+    def limits(self) -> SpanLimits:
+        """Caps on what each span of this tracer may carry."""
+        return self._limits
 
     @property
     def transport(self) -> TransportABC:
@@ -125,7 +132,14 @@ class Tracer:
     def to_span(self, context: TraceContext) -> SpanAbc:
         """A span with exactly this context: recording when sampled, a no-op otherwise."""
         if context.sampled or context.debug:
-            return Span(self, context, self._local_endpoint)
+            return Span(
+                self,
+                context,
+                self._local_endpoint,
+                self._limits,
+                self._report_record,
+                self._ignored_exceptions,
+            )
         return NoopSpan(self, context)
 
     def _report(self, record: Record) -> None:
@@ -153,7 +167,7 @@ class Tracer:
             return 0
         self._closed = True
         transport = self._transport
-        if timeout is not None and isinstance(transport, Transport | MultiTransport):
+        if timeout is not None and isinstance(transport, BatchingTransport | MultiTransport):
             return await transport.close(timeout=timeout)
         return await transport.close()
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from aiozipkin import transport as transport_module
+from aiozipkin._transport import retry
 from tests.unit.test_transport import Collector
 
 
@@ -20,5 +20,5 @@ async def collector() -> AsyncIterator[Collector]:
 
 @pytest.fixture
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport_module, "_BACKOFF_BASE", 0.01)
-    monkeypatch.setattr(transport_module, "_BACKOFF_MAX", 0.05)
+    monkeypatch.setattr(retry, "BACKOFF_BASE", 0.01)
+    monkeypatch.setattr(retry, "BACKOFF_MAX", 0.05)

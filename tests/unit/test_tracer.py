@@ -229,6 +229,84 @@ async def test_span_limits_truncate_visibly(aiozipkin_spans: InMemoryTransport) 
     assert record["tags"]["aiozipkin.truncated"] == "5"
 
 
+@pytest.mark.parametrize(
+    ("tags", "expected", "truncated"),
+    [
+        pytest.param({"a": "1", "b": "2"}, {"a": "1", "b": "2"}, None, id="within-limits"),
+        pytest.param({"a": "x" * 9}, {"a": "xxxxx"}, "1", id="long-value"),
+        pytest.param(
+            {"a": "1", "b": "2", "c": "3", "d": "4"},
+            {"a": "1", "b": "2", "c": "3"},
+            "1",
+            id="too-many",
+        ),
+    ],
+)
+async def test_begin_sets_everything_within_the_limits(
+    aiozipkin_spans: InMemoryTransport,
+    tags: dict[str, str],
+    expected: dict[str, str],
+    truncated: str | None,
+) -> None:
+    limits = az.SpanLimits(max_tag_value_length=5, max_tags=3)
+    remote = az.create_endpoint("peer", ipv4="10.0.0.1", port=80)
+    async with az.create_custom(ENDPOINT, transport=aiozipkin_spans, limits=limits) as tracer:
+        span = tracer.new_trace(sampled=True)
+        assert span.begin(az.CLIENT, "GET /", tags, remote) is span
+        tags["late"] = "x"  # the span keeps its own copy
+        span.finish()
+        (record,) = aiozipkin_spans.asdicts()
+    assert record["kind"] == "CLIENT"
+    assert record["name"] == "GET /"
+    assert record["remoteEndpoint"] == remote.asdict()
+    assert record["timestamp"] > 0
+    kept = dict(record["tags"])
+    assert kept.pop("aiozipkin.truncated", None) == truncated
+    assert kept == expected  # the tag added after begin() is not there either
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "exception", "error"),
+    [
+        pytest.param(200, None, None, None, id="ok"),
+        pytest.param(503, "Service Unavailable", None, "Service Unavailable", id="5xx-reason"),
+        pytest.param(500, None, None, "500", id="5xx-status"),
+        pytest.param(500, None, RuntimeError("boom"), "boom", id="exception"),
+        pytest.param(None, None, KeyError("k"), "'k'", id="no-status"),
+    ],
+)
+async def test_finish_http_tags_status_and_error(
+    tracer: az.Tracer,
+    aiozipkin_spans: InMemoryTransport,
+    status: int | None,
+    reason: str | None,
+    exception: BaseException | None,
+    error: str | None,
+) -> None:
+    tracer.new_trace(sampled=True).start().finish_http(status, reason, exception)
+    (record,) = aiozipkin_spans.asdicts()
+    tags = record.get("tags", {})
+    assert tags.get("http.status_code") == (None if status is None else str(status))
+    assert tags.get("error") == error
+
+
+async def test_finish_http_keeps_an_error_set_by_the_handler(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
+    span = tracer.new_trace(sampled=True).start()
+    span.tag("error", "out of stock").finish_http(503, "Service Unavailable")
+    (record,) = aiozipkin_spans.asdicts()
+    assert record["tags"]["error"] == "out of stock"
+
+
+async def test_noop_span_begin_and_finish_http_record_nothing(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
+    span = tracer.new_trace(sampled=False)
+    assert span.begin(az.SERVER, "GET /", {"a": "1"}).finish_http(500) is span
+    assert aiozipkin_spans.asdicts() == []
+
+
 def test_bad_limits_are_a_clear_error() -> None:
     with pytest.raises(ValueError, match="max_tags"):
         az.SpanLimits(max_tags=0)

@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import aiozipkin as az
-from aiozipkin import transport as transport_module
+from aiozipkin._transport import codec, compress
 from aiozipkin.encoding import encode_span_json
 from tests.unit.test_encoding import decode_list_of_spans
 
@@ -156,19 +156,17 @@ def gzip_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Each test using it runs with both gzip backends: ISA-L (the speedups extra) and zlib."""
     name: str = request.param
     if name == "zlib":
-        monkeypatch.setattr(transport_module, "_DEFLATE", transport_module._ZLIB)
+        monkeypatch.setattr(compress, "DEFLATE", compress.ZLIB)
     else:
         # requirements-dev.txt installs the extra; without it this fails rather than skips.
-        assert transport_module._DEFLATE.name == "isal", (
-            "isal is not installed: pip install ./lib[speedups]"
-        )
+        assert compress.DEFLATE.name == "isal", "isal is not installed: pip install ./lib[speedups]"
     return name
 
 
 def test_isal_is_used_when_installed_and_zlib_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert transport_module._pick_deflate().name == "isal"
+    assert compress.pick_deflate().name == "isal"
     monkeypatch.setitem(sys.modules, "isal", None)  # as if not installed: the import fails
-    assert transport_module._pick_deflate() == ("zlib", zlib, 1)
+    assert compress.pick_deflate() == ("zlib", zlib, 1)
 
 
 async def test_spans_arrive_as_gzipped_json_with_b3_deny(
@@ -179,7 +177,8 @@ async def test_spans_arrive_as_gzipped_json_with_b3_deny(
     records = make_records(5)
     for record in records:
         transport.send(record)
-    await eventually(lambda: len(collector.spans) == 5, what="5 spans")
+    # The transport counts a batch once the answer is in, a moment after the collector has it.
+    await eventually(lambda: transport.stats()["spans_sent"] == 5, what="5 spans sent")
     (batch,) = collector.accepted
     assert batch.headers["Content-Type"] == "application/json"
     assert batch.headers["Content-Encoding"] == "gzip"
@@ -244,7 +243,7 @@ async def test_a_full_batch_is_sent_without_waiting_for_the_interval(
     transport = transports(collector.url, send_interval=3600, send_max_size=10)
     for record in make_records(25):
         transport.send(record)
-    await eventually(lambda: len(collector.accepted) == 2, what="two full batches")
+    await eventually(lambda: transport.stats()["batches_sent"] == 2, what="two full batches")
     assert [len(b.spans) for b in collector.accepted] == [10, 10]
     assert transport.stats()["queue_spans"] == 5
 
@@ -254,7 +253,7 @@ async def test_a_batch_filling_up_wakes_the_idle_sender(
 ) -> None:
     transport = transports(collector.url, send_interval=3600, send_max_size=10)
     transport.send(make_record(0))
-    await eventually(lambda: transport._waiter is not None, what="the sender asleep")
+    await eventually(lambda: transport.sender_idle, what="the sender asleep")
     for record in make_records(9, start=1):
         transport.send(record)
     await eventually(lambda: collector.accepted, what="the full batch")
@@ -285,7 +284,6 @@ async def test_batches_are_capped_by_bytes(
         transport.send(record)
     # Bytes fill a batch long before 1000 spans: full batches go at once.
     await eventually(lambda: len(collector.accepted) >= 2, what="batches full by bytes")
-    transport._wake()
     await transport.close()
     assert all(len(b.body) <= cap for b in collector.accepted)
     # Each batch is the longest run that fits: the span after it would have gone over.
@@ -408,7 +406,7 @@ async def test_spans_from_other_threads_are_queued_by_the_loop(
     )
     for record in make_records(99, start=2501):
         transport.send(record)
-    await eventually(lambda: len(collector.spans) == 2600, what="2600 spans")
+    await eventually(lambda: transport.stats()["spans_sent"] == 2600, what="2600 spans sent")
     assert sorted(s["name"] for s in collector.spans) == sorted(f"op-{n}" for n in range(2600))
     stats = transport.stats()
     assert stats["spans_queued"] == stats["spans_sent"] == 2600
@@ -530,7 +528,7 @@ async def test_create_reports_through_the_transport_and_exposes_stats(
         assert isinstance(tracer.transport, az.Transport)
         with tracer.new_trace() as span:
             span.name("root")
-        await eventually(lambda: collector.spans, what="the span")
+        await eventually(lambda: tracer.stats()["spans_sent"], what="the span sent")
         stats = tracer.stats()
         assert stats["spans_sent"] == 1
         assert stats["report_errors"] == 0
@@ -569,7 +567,7 @@ async def test_fan_out_keeps_one_queue_per_collector(
         for n in range(20):
             with tracer.new_trace() as span:
                 span.name(f"s{n}")
-        await eventually(lambda: len(collector.spans) == 20, what="20 spans at the live one")
+        await eventually(lambda: alive.stats()["spans_sent"] == 20, what="20 spans at the live one")
         await eventually(lambda: dead.stats()["retries"] >= 2, what="retries to the dead one")
         assert alive.stats()["spans_sent"] == 20
         assert dead.stats()["spans_sent"] == 0
@@ -584,13 +582,13 @@ async def test_fan_out_encodes_once_per_encoding(
     collector: Collector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    real = transport_module._CODECS[az.Encoding.JSON]
+    real = codec.CODECS[az.Encoding.JSON]
 
     def counting(record: az.Record) -> bytes:
         calls.append(record)
         return real.encode(record)
 
-    monkeypatch.setitem(transport_module._CODECS, az.Encoding.JSON, real._replace(encode=counting))
+    monkeypatch.setitem(codec.CODECS, az.Encoding.JSON, real._replace(encode=counting))
     targets = [az.Transport(collector.url, send_interval=0.05) for _ in range(3)]
     stub = az.StubTransport()
     multi = az.MultiTransport([*targets, stub])
@@ -619,6 +617,49 @@ async def test_documented_arguments_keep_working(collector: Collector) -> None:
     await transport.close()
 
 
+async def test_extra_headers_go_with_every_upload(collector: Collector) -> None:
+    transport = az.Transport(
+        collector.url, 0.05, headers={"Authorization": "Bearer s3cret", "X-Tenant": "shop"}
+    )
+    transport.send(make_record())
+    await eventually(lambda: collector.accepted, what="the upload")
+    await transport.close()
+    headers = collector.accepted[0].headers
+    assert headers["Authorization"] == "Bearer s3cret"
+    assert headers["X-Tenant"] == "shop"
+    assert headers["b3"] == "0"
+    assert headers["Content-Type"] == "application/json"
+
+
+async def test_uploads_go_through_the_callers_session_factory(collector: Collector) -> None:
+    made: list[aiohttp.ClientSession] = []
+
+    def factory() -> aiohttp.ClientSession:
+        made.append(aiohttp.ClientSession(headers={"X-Via": "factory"}))
+        return made[-1]
+
+    transport = az.Transport(collector.url, 0.05, session_factory=factory)
+    transport.send(make_record())
+    await eventually(lambda: collector.accepted, what="the upload")
+    assert await transport.close() == 0
+    assert len(made) == 1
+    assert collector.accepted[0].headers["X-Via"] == "factory"
+    assert made[0].closed  # the transport closes the sessions it had made
+
+
+async def test_a_failing_session_factory_never_reaches_the_app(
+    collector: Collector, fast_backoff: None
+) -> None:
+    def factory() -> aiohttp.ClientSession:
+        raise RuntimeError("no session today")
+
+    transport = az.Transport(collector.url, 0.01, session_factory=factory, retry_budget=0.2)
+    transport.send(make_record())
+    await eventually(lambda: transport.stats()["dropped_failed"], what="the batch given up")
+    assert await transport.close() == 0
+    assert transport.stats()["retries"] >= 1
+
+
 @pytest.mark.parametrize(
     ("address", "kwargs", "message"),
     [
@@ -632,6 +673,7 @@ async def test_documented_arguments_keep_working(collector: Collector) -> None:
         pytest.param("http://x", {"message_max_bytes": 0}, "message_max_bytes", id="message"),
         pytest.param("http://x", {"retry_budget": -1}, "retry_budget", id="budget"),
         pytest.param("http://x", {"encoding": "thrift"}, "encoding", id="encoding"),
+        pytest.param("http://x", {"headers": {"content-type": "x"}}, "headers", id="headers"),
     ],
 )
 def test_bad_arguments_are_refused(address: str, kwargs: dict[str, Any], message: str) -> None:

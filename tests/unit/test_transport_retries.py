@@ -15,7 +15,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import aiozipkin as az
-from aiozipkin import transport as transport_module
+from aiozipkin._transport import http, retry
+from aiozipkin._transport.retry import RetryPolicy
 from tests.unit.test_transport import (
     SPANS_PATH,
     Collector,
@@ -113,28 +114,55 @@ async def test_retry_after_date_is_honoured(
     ],
 )
 def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
-    assert transport_module._parse_retry_after(value) == expected
+    assert http.parse_retry_after(value) == expected
 
 
 def test_retry_after_future_date() -> None:
     value = email.utils.formatdate(time.time() + 30, usegmt=True)
-    seconds = transport_module._parse_retry_after(value)
+    seconds = http.parse_retry_after(value)
     assert seconds is not None
     assert 28 <= seconds <= 30
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    transport = az.Transport("http://127.0.0.1:9/api/v2/spans")
+    policy = RetryPolicy(budget=120.0, attempts=None)
+    assert policy.delay() == 0.0  # nothing failed yet
     ceilings = []
     for failures in range(1, 12):
-        transport._failures = failures
-        delays = [transport._backoff() for _ in range(200)]
-        ceiling = min(transport_module._BACKOFF_MAX, 0.2 * 2 ** (failures - 1))
+        assert policy.failed(now=float(failures)) is (failures == 1)
+        assert policy.failures == failures
+        delays = [policy.delay() for _ in range(200)]
+        ceiling = min(retry.BACKOFF_MAX, 0.2 * 2 ** (failures - 1))
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 100  # jittered
         ceilings.append(max(delays))
     assert ceilings[0] < ceilings[3] < ceilings[6]
-    assert max(ceilings) <= transport_module._BACKOFF_MAX
+    assert max(ceilings) <= retry.BACKOFF_MAX
+    assert policy.succeeded() is True
+    assert policy.delay() == 0.0
+
+
+def test_retry_after_sets_the_next_delay_once() -> None:
+    policy = RetryPolicy(budget=120.0, attempts=None)
+    policy.failed(now=0.0, retry_after=30.0)
+    assert policy.delay() == 30.0
+    assert policy.delay() <= retry.BACKOFF_BASE  # used up: the backoff of one failure again
+
+
+@pytest.mark.parametrize(
+    ("attempts", "now", "give_up"),
+    [
+        pytest.param(None, 119.0, False, id="within-budget"),
+        pytest.param(None, 120.0, True, id="budget-spent"),
+        pytest.param(3, 1.0, True, id="attempts-reached"),
+    ],
+)
+def test_a_batch_is_given_up_by_budget_or_attempts(
+    attempts: int | None, now: float, give_up: bool
+) -> None:
+    policy = RetryPolicy(budget=120.0, attempts=attempts)
+    policy.failed(now=0.0)
+    assert policy.give_up(3, now) is give_up
 
 
 async def test_explicit_attempt_count_bounds_each_batch(
