@@ -67,6 +67,7 @@ async def test_order_trace_spans_all_five_services(stack: Stack) -> None:
         f"publish {stack.queue}",
         f"process {stack.queue}",
     )
+    assert producer["tags"]["order.id"] == consumer["tags"]["order.id"] == str(body["order_id"])
     for span in (producer, consumer):
         assert span["remoteEndpoint"] == {"serviceName": "kafka"}
         assert span["tags"]["messaging.system"] == "kafka"

@@ -100,15 +100,15 @@ class JobPublisher:
             async with asyncio.timeout(self._publish_timeout):
                 await self._connected.wait()
                 assert self._producer is not None
-                await kafka.send_traced(
-                    self._producer,
-                    self._tracer,
-                    self._topic,
-                    value,
-                    key=str(job["order_id"]).encode(),
-                    headers=headers,
-                    parent=parent,
-                )
+                with kafka.producer_span(self._tracer, self._topic, parent=parent) as span:
+                    span.tag("order.id", str(job["order_id"]))
+                    sent = await self._producer.send_and_wait(
+                        self._topic,
+                        value,
+                        key=str(job["order_id"]).encode(),
+                        headers=kafka.inject_headers(span, headers),
+                    )
+                    kafka.tag_sent(span, sent)
         except TimeoutError:
             state = "take the job" if self.connected else "answer"
             raise JobNotQueued(
