@@ -1,7 +1,8 @@
-"""Kafka for aiozipkin: traced messaging helpers for aiokafka producers and consumers.
+"""Kafka for aiozipkin: a span transport through a Kafka topic, and traced messaging helpers
+for aiokafka producers and consumers.
 
-`import aiozipkin` never imports this module; install the `kafka` extra to use it with
-aiokafka (`pip install 'aiozipkin[kafka]'`).
+`import aiozipkin` never imports this module; install the `kafka` extra to use it
+(`pip install 'aiozipkin[kafka]'`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ._kafka_messaging import (
     send_traced,
     tag_sent,
 )
+from ._kafka_transport import KafkaTransport
 
 __all__ = [
     "KAFKA_SERVICE",
@@ -32,6 +34,7 @@ __all__ = [
     "MESSAGING_SYSTEM",
     "ConsumedRecord",
     "Headers",
+    "KafkaTransport",
     "RecordProducer",
     "SentRecord",
     "consumer_span",

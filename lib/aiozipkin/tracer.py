@@ -249,26 +249,42 @@ def create(
 ) -> _TracerCreation:
     """A tracer reporting to one Zipkin address, or to each address of a list.
 
-    Batches hold up to `send_max_size` spans (and 512 KiB): under load, fewer and larger
-    uploads cost the application less CPU per span than the transport's default of 100.
+    An `http(s)://` address gets a `Transport`, a `kafka://host:port/topic` address a
+    `aiozipkin.kafka.KafkaTransport` (the `kafka` extra). Batches hold up to `send_max_size`
+    spans (and 512 KiB): under load, fewer and larger uploads cost the application less CPU
+    per span than the transport's default of 100.
     """
     addresses = [zipkin_address] if isinstance(zipkin_address, str) else list(zipkin_address)
     if not addresses:
         raise ValueError("zipkin_address: at least one collector address is needed")
     sampler = Sampler(sample_rate=sample_rate)
-    transports: list[TransportABC] = [
-        Transport(
-            address,
-            send_interval=send_interval,
-            send_timeout=send_timeout,
-            encoding=encoding,
-            gzip=gzip,
-            max_queue_spans=max_queue_spans,
-            max_queue_bytes=max_queue_bytes,
-            send_max_size=send_max_size,
+    transports: list[TransportABC] = []
+    for address in addresses:
+        if address.lower().startswith("kafka://"):
+            transports.append(
+                _kafka_transport(
+                    address,
+                    send_interval=send_interval,
+                    send_timeout=send_timeout,
+                    encoding=encoding,
+                    max_queue_spans=max_queue_spans,
+                    max_queue_bytes=max_queue_bytes,
+                    send_max_size=send_max_size,
+                )
+            )
+            continue
+        transports.append(
+            Transport(
+                address,
+                send_interval=send_interval,
+                send_timeout=send_timeout,
+                encoding=encoding,
+                gzip=gzip,
+                max_queue_spans=max_queue_spans,
+                max_queue_bytes=max_queue_bytes,
+                send_max_size=send_max_size,
+            )
         )
-        for address in addresses
-    ]
     transport = transports[0] if len(transports) == 1 else MultiTransport(transports)
     tracer = Tracer(
         transport,
@@ -280,6 +296,34 @@ def create(
         extract_prefer=extract_prefer,
     )
     return _TracerCreation(tracer)
+
+
+def _kafka_transport(
+    address: str,
+    *,
+    send_interval: float,
+    send_timeout: aiohttp.ClientTimeout | None,
+    encoding: Encoding | str,
+    max_queue_spans: int,
+    max_queue_bytes: int,
+    send_max_size: int,
+) -> TransportABC:
+    """The Kafka transport of a `kafka://` address; aiokafka is imported only here."""
+    try:
+        from ._kafka_transport import KafkaTransport
+    except ImportError as exc:
+        raise ImportError(
+            f"{address!r} needs aiokafka: pip install 'aiozipkin[kafka]' ({exc})"
+        ) from exc
+    return KafkaTransport(
+        address,
+        send_interval=send_interval,
+        send_timeout=send_timeout.total if send_timeout is not None else None,
+        encoding=encoding,
+        max_queue_spans=max_queue_spans,
+        max_queue_bytes=max_queue_bytes,
+        send_max_size=send_max_size,
+    )
 
 
 def create_custom(
