@@ -70,6 +70,9 @@ def test_each_missing_variable_is_named(service: str) -> None:
         pytest.param("PORT", "70000", id="port-too-big"),
         pytest.param("ZIPKIN_ENDPOINTS", "ftp://zipkin/api", id="endpoint-scheme"),
         pytest.param("ZIPKIN_ENDPOINTS", " , ", id="endpoint-empty"),
+        pytest.param("ZIPKIN_ENDPOINTS", "kafka://127.0.0.1:9092", id="kafka-no-topic"),
+        pytest.param("ZIPKIN_ENDPOINTS", "kafka://broker/zipkin", id="kafka-no-port"),
+        pytest.param("ZIPKIN_ENDPOINTS", "kafka:///zipkin", id="kafka-no-broker"),
         pytest.param("TRACE_SAMPLE_RATE", "1.5", id="rate-too-big"),
         pytest.param("TRACE_SAMPLE_RATE", "nan", id="rate-nan"),
         pytest.param("DEMO_FAULT", "backend=boom", id="fault-spec"),
@@ -115,3 +118,26 @@ def test_settings_are_frozen() -> None:
     settings = bookshop_cache.Settings.from_env(_required("cache"))
     with pytest.raises(AttributeError):
         settings.max_keys = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("value", "routes"),
+    [
+        pytest.param(
+            "kafka://127.0.0.1:9092/zipkin", ("kafka://127.0.0.1:9092/zipkin",), id="kafka"
+        ),
+        pytest.param(
+            "kafka://a:9092,b:9093/zipkin,http://127.0.0.1:9411/api/v2/spans",
+            ("kafka://a:9092,b:9093/zipkin", "http://127.0.0.1:9411/api/v2/spans"),
+            id="brokers-then-http",
+        ),
+        pytest.param(
+            "http://127.0.0.1:9411/api/v2/spans, kafka://a:9092/zipkin",
+            ("http://127.0.0.1:9411/api/v2/spans", "kafka://a:9092/zipkin"),
+            id="http-then-kafka",
+        ),
+    ],
+)
+def test_spans_may_be_routed_through_kafka(value: str, routes: tuple[str, ...]) -> None:
+    env = {**_required("cache"), "ZIPKIN_ENDPOINTS": value}
+    assert bookshop_cache.Settings.from_env(env).base.zipkin_endpoints == routes

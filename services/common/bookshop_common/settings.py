@@ -13,6 +13,7 @@ from .faults import FaultPlan, FaultSpecError, parse_fault_spec
 __all__ = ["BaseSettings", "Env", "SettingsError"]
 
 _MISSING = object()
+_KAFKA = "kafka://"
 _FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -82,13 +83,35 @@ class Env:
         raw = self.text(name) if default is None else self.text(name, default)
         return _check_url(name, raw).rstrip("/")
 
-    def urls(self, name: str) -> tuple[str, ...]:
-        """A required comma-separated list of http(s) URLs."""
+    def collectors(self, name: str) -> tuple[str, ...]:
+        """A required comma-separated list of span routes: http(s) URLs or Kafka topics.
+
+        A Kafka route is `kafka://host:port[,host:port...]/topic`; the commas between its
+        brokers belong to it (an item without `://` continues the Kafka route before it).
+        """
         raw = self.text(name)
-        items = tuple(item.strip() for item in raw.split(",") if item.strip())
+        items: list[str] = []
+        for part in (item.strip() for item in raw.split(",")):
+            if not part:
+                continue
+            if "://" not in part and items and items[-1].startswith(_KAFKA):
+                items[-1] += "," + part
+            else:
+                items.append(part)
         if not items:
             raise SettingsError(f"{name} must list at least one URL")
-        return tuple(_check_url(name, item) for item in items)
+        for item in items:
+            if item.startswith(_KAFKA):
+                self._check_kafka(name, item)
+            else:
+                _check_url(name, item)
+        return tuple(items)
+
+    def _check_kafka(self, name: str, item: str) -> None:
+        brokers, _, topic = item[len(_KAFKA) :].partition("/")
+        if not topic or "/" in topic:
+            raise SettingsError(f"{name}: a Kafka route is kafka://host:port/topic, got {item!r}")
+        Env({name: brokers}).host_ports(name)
 
     def host_ports(self, name: str) -> tuple[str, ...]:
         """A required comma-separated list of `host:port` (Kafka bootstrap servers, say)."""
@@ -147,7 +170,7 @@ class BaseSettings:
             service_name=service_name,
             host=env.text("HOST", "127.0.0.1"),
             port=env.integer("PORT", default_port, minimum=1, maximum=65535),
-            zipkin_endpoints=env.urls("ZIPKIN_ENDPOINTS"),
+            zipkin_endpoints=env.collectors("ZIPKIN_ENDPOINTS"),
             sample_rate=env.number("TRACE_SAMPLE_RATE", 1.0, minimum=0.0, maximum=1.0),
             send_interval=env.number("TRACE_SEND_INTERVAL", 0.5, minimum=0.01, maximum=60.0),
             default_faults=env.faults("DEMO_FAULT"),
