@@ -5,7 +5,7 @@
 #   ZIPKIN_PORT=9411 bash scripts/run-zipkin.sh
 #
 # Environment:
-#   ZIPKIN_PORT       HTTP port for the API, UI and /health (default 9411)
+#   ZIPKIN_PORT       HTTP port for the API, UI and /health (default in ports.env)
 #   ZIPKIN_JAVA_OPTS  JVM options (default: a small heap and fast startup)
 #   KAFKA_BOOTSTRAP_SERVERS  brokers, comma-separated host:port: set, Zipkin's Kafka collector
 #                     also reads span lists (JSON or proto3) from KAFKA_TOPIC (default none)
@@ -18,12 +18,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../backends/versions.env
 source "$root/backends/versions.env"
+# shellcheck source=ports.sh
+source "$root/scripts/ports.sh"
 jar="$root/.cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
 
 [[ -f "$jar" ]] || { echo "run-zipkin: $jar is missing; run 'make backends' first" >&2; exit 1; }
 command -v java >/dev/null 2>&1 || { echo "run-zipkin: java is not installed (JDK 17+)" >&2; exit 1; }
 
-export QUERY_PORT="${ZIPKIN_PORT:-9411}"
+export QUERY_PORT="$ZIPKIN_PORT"
 export STORAGE_TYPE=mem
 # Zipkin reads these itself; written out so that what it gets is what this script documents.
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-}"

@@ -20,7 +20,6 @@ import aiozipkin as az
 from aiozipkin.kafka import KafkaTransport
 from tests.integration.helpers import (
     RecordingTransport,
-    eventually,
     jaeger_trace,
     recorded,
     unique_service,
@@ -35,6 +34,7 @@ from tests.servers import (
     ZipkinServer,
     start_kafka,
 )
+from tests.support.polling import eventually
 
 
 @pytest.fixture

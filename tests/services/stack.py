@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ import bookshop_db_proxy
 import bookshop_frontend
 import bookshop_worker
 from aiozipkin.testing import zipkin_json
+from bookshop_backend.jobs import JobPublisher
+from bookshop_backend.typedefs import PUBLISHER_KEY
 from bookshop_common import TracerFactory
 
 __all__ = ["BASE_ENV", "SETTINGS", "Span", "Stack", "start_stack", "stub_tracer_factory"]
@@ -53,6 +56,7 @@ class Stack:
     client: TestClient[web.Request, web.Application]
     transport: az.StubTransport
     servers: dict[str, TestServer]
+    queue: str
 
     def spans(self) -> list[Span]:
         return [zipkin_json(record) for record in self.transport.records]
@@ -63,10 +67,21 @@ class Stack:
     def url(self, service: str) -> str:
         return str(self.servers[service].make_url("")).rstrip("/")
 
-    def worker_stats(self) -> Any:
-        app = self.servers["worker"].app
+    def _app(self, service: str) -> web.Application:
+        app = self.servers[service].app
         assert app is not None
-        return app[bookshop_worker.typedefs.CONSUMER_KEY].stats
+        return app
+
+    def worker_stats(self) -> Any:
+        return self._app("worker")[bookshop_worker.typedefs.CONSUMER_KEY].stats
+
+    def tracer(self) -> az.Tracer:
+        """The backend's tracer."""
+        return az.get_tracer(self._app("backend"))
+
+    def publisher(self) -> JobPublisher:
+        """The backend's producer of jobs on this stack's topic."""
+        return self._app("backend")[PUBLISHER_KEY]
 
 
 async def start_stack(
@@ -74,15 +89,24 @@ async def start_stack(
     aiohttp_client: AiohttpClient,
     tmp_path: Path,
     *,
+    kafka_bootstrap: str,
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Stack:
+    """The five services; jobs go through `kafka_bootstrap` on a topic of this stack's own."""
     transport = az.StubTransport()
     factory = stub_tracer_factory(transport)
     extra = extra_env or {}
     servers: dict[str, TestServer] = {}
+    # A topic and a consumer group per stack: no test sees another's jobs.
+    queue = f"orders-{secrets.token_hex(6)}"
+    kafka_env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "JOB_QUEUE": queue,
+        "JOB_CONSUMER_GROUP": f"worker-{queue}",
+    }
 
     def env(service: str, **values: str) -> dict[str, str]:
-        return {**BASE_ENV, **values, **extra.get(service, {})}
+        return {**BASE_ENV, **kafka_env, **values, **extra.get(service, {})}
 
     def url(service: str) -> str:
         return str(servers[service].make_url("")).rstrip("/")
@@ -115,7 +139,6 @@ async def start_stack(
                     "worker",
                     CACHE_URL=url("cache"),
                     DB_PROXY_URL=url("db_proxy"),
-                    POLL_TIMEOUT="0.2",
                 )
             ),
             tracer_factory=factory,
@@ -129,4 +152,4 @@ async def start_stack(
     )
     assert isinstance(client.server, TestServer)
     servers["frontend"] = client.server
-    return Stack(client=client, transport=transport, servers=servers)
+    return Stack(client=client, transport=transport, servers=servers, queue=queue)

@@ -20,6 +20,7 @@ VALUES = {
     "CACHE_URL": "http://127.0.0.1:8083",
     "DB_PROXY_URL": "http://127.0.0.1:8082/",
     "DB_PATH": "/tmp/bookshop.db",
+    "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
 }
 
 SERVICES = [pytest.param(name, id=name) for name in SETTINGS]
@@ -53,11 +54,18 @@ def test_each_missing_variable_is_named(service: str) -> None:
         pytest.param("PORT", "70000", id="port-too-big"),
         pytest.param("ZIPKIN_ENDPOINTS", "ftp://zipkin/api", id="endpoint-scheme"),
         pytest.param("ZIPKIN_ENDPOINTS", " , ", id="endpoint-empty"),
+        pytest.param("ZIPKIN_ENDPOINTS", "kafka://127.0.0.1:9092", id="kafka-no-topic"),
+        pytest.param("ZIPKIN_ENDPOINTS", "kafka://broker/zipkin", id="kafka-no-port"),
+        pytest.param("ZIPKIN_ENDPOINTS", "kafka:///zipkin", id="kafka-no-broker"),
         pytest.param("TRACE_SAMPLE_RATE", "1.5", id="rate-too-big"),
         pytest.param("TRACE_SAMPLE_RATE", "nan", id="rate-nan"),
         pytest.param("DEMO_FAULT", "backend=boom", id="fault-spec"),
         pytest.param("LOG_LEVEL", "LOUD", id="log-level"),
         pytest.param("UPSTREAM_TIMEOUT", "0", id="timeout-zero"),
+        pytest.param("KAFKA_BOOTSTRAP_SERVERS", "kafka", id="bootstrap-no-port"),
+        pytest.param("KAFKA_BOOTSTRAP_SERVERS", "kafka:99999", id="bootstrap-bad-port"),
+        pytest.param("KAFKA_BOOTSTRAP_SERVERS", " , ", id="bootstrap-empty"),
+        pytest.param("JOB_PUBLISH_TIMEOUT", "0", id="publish-timeout-zero"),
     ],
 )
 def test_bad_value_is_named(name: str, value: str) -> None:
@@ -77,13 +85,15 @@ def test_defaults_and_overrides() -> None:
         {
             **_required("worker"),
             "PORT": "9000",
-            "POLL_TIMEOUT": "2.5",
+            "JOB_ATTEMPTS": "3",
             "DEMO_FAULT": "worker=delay:1s",
         }
     )
     assert settings.base.port == 9000
-    assert settings.poll_timeout == 2.5
+    assert settings.job_attempts == 3
     assert settings.job_queue == "orders"
+    assert settings.consumer_group == "bookshop-worker"
+    assert settings.kafka_bootstrap_servers == ("127.0.0.1:9092",)
     assert [f.delay for f in settings.base.default_faults.for_service("worker")] == [1.0]
     assert bookshop_db_proxy.Settings.from_env(_required("db_proxy")).base.port == 8082
 
@@ -92,3 +102,26 @@ def test_settings_are_frozen() -> None:
     settings = bookshop_cache.Settings.from_env(_required("cache"))
     with pytest.raises(AttributeError):
         settings.max_keys = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("value", "routes"),
+    [
+        pytest.param(
+            "kafka://127.0.0.1:9092/zipkin", ("kafka://127.0.0.1:9092/zipkin",), id="kafka"
+        ),
+        pytest.param(
+            "kafka://a:9092,b:9093/zipkin,http://127.0.0.1:9411/api/v2/spans",
+            ("kafka://a:9092,b:9093/zipkin", "http://127.0.0.1:9411/api/v2/spans"),
+            id="brokers-then-http",
+        ),
+        pytest.param(
+            "http://127.0.0.1:9411/api/v2/spans, kafka://a:9092/zipkin",
+            ("http://127.0.0.1:9411/api/v2/spans", "kafka://a:9092/zipkin"),
+            id="http-then-kafka",
+        ),
+    ],
+)
+def test_spans_may_be_routed_through_kafka(value: str, routes: tuple[str, ...]) -> None:
+    env = {**_required("cache"), "ZIPKIN_ENDPOINTS": value}
+    assert bookshop_cache.Settings.from_env(env).base.zipkin_endpoints == routes

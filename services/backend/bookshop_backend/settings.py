@@ -14,12 +14,17 @@ SERVICE_NAME = "backend"
 
 @dataclass(frozen=True, slots=True)
 class Settings(OrderFlowSettings):
-    """Where the cache and db_proxy are, how long a book stays cached, plus the common ones."""
+    """Where the cache, db_proxy and the broker are, how long a book stays cached, and more."""
 
+    publish_timeout: float
     book_ttl: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         shared = cls.read_shared(environ, service_name=SERVICE_NAME, default_port=8081)
-        book_ttl = Env(environ).number("BOOK_CACHE_TTL", 60.0, minimum=0.001, maximum=86400.0)
-        return cls(*shared, book_ttl=book_ttl)
+        env = Env(environ)
+        return cls(
+            *shared,
+            publish_timeout=env.number("JOB_PUBLISH_TIMEOUT", 5.0, minimum=0.1, maximum=60.0),
+            book_ttl=env.number("BOOK_CACHE_TTL", 60.0, minimum=0.001, maximum=86400.0),
+        )

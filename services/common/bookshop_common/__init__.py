@@ -8,11 +8,13 @@ from .faults import (
     FaultSpecError,
     InjectedFault,
     apply_faults,
+    apply_holds,
     current_fault_spec,
     parse_fault_spec,
     reset_fault_spec,
     set_fault_spec,
 )
+from .health import HealthCheck
 from .runner import run_service
 from .settings import BaseSettings, Env, OrderFlowSettings, SettingsError
 from .upstream import Reply, Upstream
@@ -20,6 +22,7 @@ from .validate import MAX_ID, int_field, parse_id, reject_unknown_fields
 from .web import (
     SESSION_KEY,
     TRACE_ID_HEADER,
+    CleanupCtx,
     TracerFactory,
     client_session_ctx,
     read_json_object,
@@ -33,10 +36,12 @@ __all__ = [
     "TRACE_ID_HEADER",
     "ApiError",
     "BaseSettings",
+    "CleanupCtx",
     "Env",
     "Fault",
     "FaultPlan",
     "FaultSpecError",
+    "HealthCheck",
     "InjectedFault",
     "OrderFlowSettings",
     "Reply",
@@ -45,6 +50,7 @@ __all__ = [
     "Upstream",
     "UpstreamError",
     "apply_faults",
+    "apply_holds",
     "client_session_ctx",
     "current_fault_spec",
     "int_field",

@@ -14,6 +14,8 @@ from .faults import FaultPlan, FaultSpecError, parse_fault_spec
 __all__ = ["BaseSettings", "Env", "OrderFlowSettings", "SettingsError"]
 
 _MISSING = object()
+_KAFKA = "kafka://"
+_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 class SettingsError(ValueError):
@@ -67,18 +69,62 @@ class Env:
             raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {raw!r}")
         return value
 
+    def flag(self, name: str, default: bool) -> bool:
+        """A yes/no value: true, false, yes, no, 1 or 0 (any case)."""
+        raw = self._raw(name, default)
+        if raw is None:
+            return default
+        value = raw.lower()
+        if value not in _FLAGS:
+            raise SettingsError(f"{name} must be true or false, got {raw!r}")
+        return _FLAGS[value]
+
     def url(self, name: str, default: str | None = None) -> str:
         """An http(s) base URL (required unless `default` is given), without a trailing slash."""
         raw = self.text(name) if default is None else self.text(name, default)
         return _check_url(name, raw).rstrip("/")
 
-    def urls(self, name: str) -> tuple[str, ...]:
-        """A required comma-separated list of http(s) URLs."""
+    def collectors(self, name: str) -> tuple[str, ...]:
+        """A required comma-separated list of span routes: http(s) URLs or Kafka topics.
+
+        A Kafka route is `kafka://host:port[,host:port...]/topic`; the commas between its
+        brokers belong to it (an item without `://` continues the Kafka route before it).
+        """
+        raw = self.text(name)
+        items: list[str] = []
+        for part in (item.strip() for item in raw.split(",")):
+            if not part:
+                continue
+            if "://" not in part and items and items[-1].startswith(_KAFKA):
+                items[-1] += "," + part
+            else:
+                items.append(part)
+        if not items:
+            raise SettingsError(f"{name} must list at least one URL")
+        for item in items:
+            if item.startswith(_KAFKA):
+                self._check_kafka(name, item)
+            else:
+                _check_url(name, item)
+        return tuple(items)
+
+    def _check_kafka(self, name: str, item: str) -> None:
+        brokers, _, topic = item[len(_KAFKA) :].partition("/")
+        if not topic or "/" in topic:
+            raise SettingsError(f"{name}: a Kafka route is kafka://host:port/topic, got {item!r}")
+        Env({name: brokers}).host_ports(name)
+
+    def host_ports(self, name: str) -> tuple[str, ...]:
+        """A required comma-separated list of `host:port` (Kafka bootstrap servers, say)."""
         raw = self.text(name)
         items = tuple(item.strip() for item in raw.split(",") if item.strip())
         if not items:
-            raise SettingsError(f"{name} must list at least one URL")
-        return tuple(_check_url(name, item) for item in items)
+            raise SettingsError(f"{name} must list at least one host:port")
+        for item in items:
+            host, sep, port = item.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise SettingsError(f"{name} must be a list of host:port, got {item!r}")
+        return items
 
     def faults(self, name: str) -> FaultPlan:
         raw = self._raw(name, "")
@@ -125,7 +171,7 @@ class BaseSettings:
             service_name=service_name,
             host=env.text("HOST", "127.0.0.1"),
             port=env.integer("PORT", default_port, minimum=1, maximum=65535),
-            zipkin_endpoints=env.urls("ZIPKIN_ENDPOINTS"),
+            zipkin_endpoints=env.collectors("ZIPKIN_ENDPOINTS"),
             sample_rate=env.number("TRACE_SAMPLE_RATE", 1.0, minimum=0.0, maximum=1.0),
             send_interval=env.number("TRACE_SEND_INTERVAL", 0.5, minimum=0.01, maximum=60.0),
             default_faults=env.faults("DEMO_FAULT"),
@@ -135,26 +181,33 @@ class BaseSettings:
 
 @dataclass(frozen=True, slots=True)
 class OrderFlowSettings:
-    """What the backend and the worker share: the cache (and its job queue) and db_proxy."""
+    """What the backend and the worker share: the cache, db_proxy and the orders topic."""
 
-    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "CACHE_URL", "DB_PROXY_URL")
+    required_env: ClassVar[tuple[str, ...]] = (
+        "ZIPKIN_ENDPOINTS",
+        "CACHE_URL",
+        "DB_PROXY_URL",
+        "KAFKA_BOOTSTRAP_SERVERS",
+    )
 
     base: BaseSettings
     cache_url: str
     db_proxy_url: str
+    kafka_bootstrap_servers: tuple[str, ...]
     job_queue: str
     upstream_timeout: float
 
     @staticmethod
     def read_shared(
         environ: Mapping[str, str], *, service_name: str, default_port: int
-    ) -> tuple[BaseSettings, str, str, str, float]:
+    ) -> tuple[BaseSettings, str, str, tuple[str, ...], str, float]:
         """The shared fields, in order, for a subclass's `from_env` to pass on."""
         env = Env(environ)
         return (
             BaseSettings.from_env(environ, service_name=service_name, default_port=default_port),
             env.url("CACHE_URL"),
             env.url("DB_PROXY_URL"),
+            env.host_ports("KAFKA_BOOTSTRAP_SERVERS"),
             env.text("JOB_QUEUE", "orders"),
             env.number("UPSTREAM_TIMEOUT", 15.0, minimum=0.1, maximum=300.0),
         )

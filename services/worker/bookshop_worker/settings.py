@@ -14,12 +14,17 @@ SERVICE_NAME = "worker"
 
 @dataclass(frozen=True, slots=True)
 class Settings(OrderFlowSettings):
-    """Where the queue and db_proxy are, how to poll, plus the common service settings."""
+    """Where the broker, cache and db_proxy are, how to consume, plus the common settings."""
 
-    poll_timeout: float
+    consumer_group: str
+    job_attempts: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         shared = cls.read_shared(environ, service_name=SERVICE_NAME, default_port=8084)
-        poll_timeout = Env(environ).number("POLL_TIMEOUT", 5.0, minimum=0.1, maximum=30.0)
-        return cls(*shared, poll_timeout=poll_timeout)
+        env = Env(environ)
+        return cls(
+            *shared,
+            consumer_group=env.text("JOB_CONSUMER_GROUP", "bookshop-worker"),
+            job_attempts=env.integer("JOB_ATTEMPTS", 5, minimum=1, maximum=100),
+        )
