@@ -6,8 +6,9 @@
 #   bash scripts/stack.sh up|down|logs [-f]|status|pid NAME
 #
 # With a working Docker engine (and STACK_MODE unset or "docker") it drives docker compose.
-# Otherwise (or with STACK_MODE=local) it runs the real Zipkin and Jaeger (scripts/run-*.sh,
-# built by `make backends`) and the five services as local processes under supervisord, with
+# Otherwise (or with STACK_MODE=local) it runs the real Kafka broker, Zipkin and Jaeger
+# (scripts/run-*.sh, fetched and built by `make backends`) and the five services as local
+# processes under supervisord, with
 # its config, socket, pid file and logs and the SQLite file under $RUN_DIR.
 #
 # Under supervisord a process that exits is started again at once, and the other processes
@@ -58,6 +59,7 @@ die() {
 # collectors, so that their last spans still go out.
 processes() {
   cat <<PROCESSES
+kafka     collectors tcp://127.0.0.1:$KAFKA_PORT                  bash scripts/run-kafka.sh
 zipkin    collectors http://127.0.0.1:$ZIPKIN_PORT/health           bash scripts/run-zipkin.sh
 jaeger    collectors http://127.0.0.1:$JAEGER_QUERY_PORT/api/services bash scripts/run-jaeger.sh
 db_proxy  services   http://127.0.0.1:$DB_PROXY_PORT/health         env PORT=$DB_PROXY_PORT python -m bookshop_db_proxy
@@ -76,7 +78,7 @@ group_priority() {
   esac
 }
 
-# name=url pairs to wait for, in start order.
+# name=url pairs to wait for, in start order (a tcp:// one only needs its port to accept).
 health_urls() {
   local name url _
   while read -r name _ url _; do echo "$name=$url"; done < <(processes)
@@ -111,6 +113,11 @@ compose() {
 }
 
 http_ok() {
+  if [[ "$1" == tcp://* ]]; then
+    local address=${1#tcp://}
+    (exec 3<>"/dev/tcp/${address%:*}/${address##*:}") 2>/dev/null
+    return
+  fi
   if command -v curl >/dev/null 2>&1; then
     curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
   else
@@ -121,6 +128,10 @@ http_ok() {
 
 # The body of a GET (empty when it does not answer 2xx).
 http_body() {
+  if [[ "$1" == tcp://* ]]; then
+    if http_ok "$1"; then echo '{"status": "ok"}'; fi
+    return 0
+  fi
   if command -v curl >/dev/null 2>&1; then
     curl -fsS --max-time 3 "$1" 2>/dev/null || true
   else
@@ -154,6 +165,7 @@ print_urls() {
   echo "The bookshop is up:"
   echo "  frontend    http://127.0.0.1:$FRONTEND_PORT"
   echo "  Zipkin UI   http://127.0.0.1:$ZIPKIN_PORT/zipkin/"
+  echo "  Kafka       127.0.0.1:$KAFKA_PORT (topic orders: the backend's jobs for the worker)"
   if [[ "$1" == docker ]]; then
     echo "  Jaeger UI   http://127.0.0.1:$JAEGER_QUERY_PORT"
   else
@@ -170,7 +182,7 @@ URLS
 
 # What docker compose publishes on this host.
 published_urls() {
-  health_urls | grep -E '^(zipkin|jaeger|frontend)='
+  health_urls | grep -E '^(kafka|zipkin|jaeger|frontend)='
 }
 
 # Print the tail of each process log and of supervisord's.
@@ -274,9 +286,10 @@ up_local() {
   fi
   [[ -x "$VENV/bin/supervisord" ]] || die "$VENV/bin/supervisord is missing; run 'make venv' first"
   [[ -f .cache/bin/jaeger ]] || die "Jaeger is not built; run 'make backends' first"
+  [[ -d .cache/kafka/libs ]] || die "Kafka is not fetched; run 'make backends' first"
   local name url port
   while IFS='=' read -r name url; do
-    port=${url#http://127.0.0.1:}
+    port=${url#*://127.0.0.1:}
     port=${port%%/*}
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       die "port $port ($name) is already in use; stop what holds it or set ${name^^}_PORT"
@@ -291,6 +304,8 @@ up_local() {
   export CACHE_URL="http://127.0.0.1:$CACHE_PORT"
   export DB_PROXY_URL="http://127.0.0.1:$DB_PROXY_PORT"
   export DB_PATH="$RUN_DIR/bookshop.db"
+  export KAFKA_DATA_DIR="$RUN_DIR/kafka"
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
   export ZIPKIN_UI_URL="http://127.0.0.1:$ZIPKIN_PORT"
   export JAEGER_UI_URL="http://127.0.0.1:$JAEGER_QUERY_PORT"
   export JAEGER_HAS_UI=false

@@ -90,6 +90,18 @@ class Env:
             raise SettingsError(f"{name} must list at least one URL")
         return tuple(_check_url(name, item) for item in items)
 
+    def host_ports(self, name: str) -> tuple[str, ...]:
+        """A required comma-separated list of `host:port` (Kafka bootstrap servers, say)."""
+        raw = self.text(name)
+        items = tuple(item.strip() for item in raw.split(",") if item.strip())
+        if not items:
+            raise SettingsError(f"{name} must list at least one host:port")
+        for item in items:
+            host, sep, port = item.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise SettingsError(f"{name} must be a list of host:port, got {item!r}")
+        return items
+
     def faults(self, name: str) -> FaultPlan:
         raw = self._raw(name, "")
         try:
