@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -26,9 +28,12 @@ __all__ = [
     "REQUEST_TIMEOUT",
     "SLOW",
     "Figures",
+    "Outage",
     "Sample",
     "Traffic",
     "jaeger_spans",
+    "kill_and_restart",
+    "kill_under_traffic",
     "request",
     "span_counts",
     "wait_healthy",
@@ -139,6 +144,58 @@ async def wait_pid_changed(bookshop: Bookshop, name: str, old_pid: int, *, timeo
         if time.monotonic() > deadline:
             raise AssertionError(f"the supervisor did not restart {name} within {timeout:.0f} s")
         await asyncio.sleep(0.2)
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """When a process was killed and when it answered its health URL again (monotonic)."""
+
+    killed_at: float
+    healthy_at: float
+
+    @property
+    def seconds(self) -> float:
+        return self.healthy_at - self.killed_at
+
+
+async def kill_and_restart(
+    bookshop: Bookshop,
+    http: aiohttp.ClientSession,
+    name: str,
+    pid: int,
+    health_url: str,
+    *,
+    timeout: float,
+) -> Outage:
+    """SIGKILL `pid` (the stack's process `name`), wait for the supervisor's restart and health."""
+    os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    await wait_pid_changed(bookshop, name, pid, timeout=30)
+    return Outage(killed_at, await wait_healthy(http, health_url, timeout=timeout))
+
+
+async def kill_under_traffic(
+    bookshop: Bookshop,
+    http: aiohttp.ClientSession,
+    traffic: Traffic,
+    name: str,
+    health_url: str,
+    *,
+    timeout: float,
+) -> tuple[list[Sample], Outage]:
+    """Start `traffic`, kill `name` 3 s in, let it run 2 s past the restart, stop it.
+
+    The pid is asked for before the traffic starts, so that asking does not hold it up.
+    """
+    victim = bookshop.pid(name)
+    traffic.start()
+    try:
+        await asyncio.sleep(3)
+        outage = await kill_and_restart(bookshop, http, name, victim, health_url, timeout=timeout)
+        await asyncio.sleep(2)
+    finally:
+        samples = await traffic.stop()
+    return samples, outage
 
 
 async def jaeger_spans(

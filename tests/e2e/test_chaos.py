@@ -9,8 +9,6 @@ for the tests after it. Figures are printed in the "chaos figures" section of th
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import time
 from collections.abc import Callable
 
@@ -22,10 +20,9 @@ from tests.e2e.chaos import (
     Sample,
     Traffic,
     jaeger_spans,
+    kill_under_traffic,
     request,
     span_counts,
-    wait_healthy,
-    wait_pid_changed,
 )
 from tests.e2e.helpers import (
     Bookshop,
@@ -100,7 +97,6 @@ async def test_a_collector_killed_loses_no_span_and_slows_no_request(
     _, reference = await wait_full_order_trace(bookshop, http, book_id=4)
     per_trace = len(reference)
     other_pid = bookshop.pid(other)
-    victim = bookshop.pid(collector)  # asked before the traffic starts, so as not to hold it up
     orders = Traffic(
         lambda: request(
             http, "POST", f"{bookshop.frontend}/api/orders", json={"book_id": 5, "quantity": 1}
@@ -109,20 +105,17 @@ async def test_a_collector_killed_loses_no_span_and_slows_no_request(
         max_requests=600,
         max_seconds=_RESTART_TIMEOUT,
     )
-    orders.start()
-    await asyncio.sleep(3)
-    os.kill(victim, signal.SIGKILL)
-    killed_at = time.monotonic()
-    try:
-        await wait_pid_changed(bookshop, collector, victim, timeout=30)
-        healthy_at = await wait_healthy(
-            http, _health_url(bookshop, collector), timeout=_RESTART_TIMEOUT
-        )
-        await asyncio.sleep(2)
-    finally:
-        samples = await orders.stop()
+    samples, outage = await kill_under_traffic(
+        bookshop,
+        http,
+        orders,
+        collector,
+        _health_url(bookshop, collector),
+        timeout=_RESTART_TIMEOUT,
+    )
+    killed_at, healthy_at = outage.killed_at, outage.healthy_at
     figures.count(samples, _accepted, killed_at)
-    figures.down_seconds = healthy_at - killed_at
+    figures.down_seconds = outage.seconds
     while_down = [s.trace_id for s in samples if killed_at <= s.started <= healthy_at]
     figures.traces = len(while_down)
     figures.spans_expected = per_trace * len(while_down)
@@ -164,20 +157,13 @@ async def test_a_downstream_killed_fails_fast_with_502_and_recovers(
     for _ in range(2):  # the second read of a book is served by the cache
         warm = await request(http, "GET", url)
         assert warm.status == 200, warm
-    victim = bookshop.pid(downstream)
     reads = Traffic(lambda: request(http, "GET", url), rate=10, max_requests=1000, max_seconds=90)
-    reads.start()
-    await asyncio.sleep(3)
-    os.kill(victim, signal.SIGKILL)
-    killed_at = time.monotonic()
-    try:
-        await wait_pid_changed(bookshop, downstream, victim, timeout=30)
-        healthy_at = await wait_healthy(http, bookshop.services[downstream] + "/health", timeout=30)
-        await asyncio.sleep(2)
-    finally:
-        samples = await reads.stop()
-    figures.count(samples, lambda s: s.status == 200, killed_at)
-    figures.down_seconds = healthy_at - killed_at
+    health = bookshop.services[downstream] + "/health"
+    samples, outage = await kill_under_traffic(
+        bookshop, http, reads, downstream, health, timeout=30
+    )
+    figures.count(samples, lambda s: s.status == 200, outage.killed_at)
+    figures.down_seconds = outage.seconds
 
     failures = [s for s in samples if s.status != 200]
     wrong = [
@@ -187,8 +173,10 @@ async def test_a_downstream_killed_fails_fast_with_502_and_recovers(
     ]
     assert not wrong, f"failures that are not a 502 naming {downstream}: {wrong[:3]}"
     assert failures, f"no request failed although {downstream} was killed"
-    assert figures.slowest < figures.slow_limit, f"slow: {figures.slow(samples, killed_at)[:20]}"
-    recovered = [s for s in samples if s.started > healthy_at + 0.5]
+    assert figures.slowest < figures.slow_limit, (
+        f"slow: {figures.slow(samples, outage.killed_at)[:20]}"
+    )
+    recovered = [s for s in samples if s.started > outage.healthy_at + 0.5]
     assert recovered, "no request was sent after the restart"
     assert all(s.status == 200 for s in recovered), [s for s in recovered if s.status != 200][:3]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.stack import Bookshop
 
-_PROCESSES = ("zipkin", "jaeger", "db_proxy", "cache", "backend", "worker", "frontend")
+_PROCESSES = ("kafka", "zipkin", "jaeger", "db_proxy", "cache", "backend", "worker", "frontend")
 
 
 def test_up_points_to_what_works_without_a_jaeger_ui(bookshop: Bookshop) -> None:
@@ -30,4 +30,4 @@ def test_status_lists_state_pid_uptime_restarts_and_health(bookshop: Bookshop) -
         assert uptime.count(":") == 2, status
         assert int(restarts) >= 0, status
         assert health == "ok", status
-        assert url.startswith("http://127.0.0.1:"), status
+        assert url.startswith(("http://127.0.0.1:", "tcp://127.0.0.1:")), status
