@@ -13,16 +13,20 @@
 #
 # Under supervisord a process that exits is started again at once, and the other processes
 # keep running. One that fails again within STACK_START_SECS of its start is retried after
-# 1 s, 2 s, 3 s, ... and given up on after STACK_START_RETRIES retries: `make logs` then says
-# "gave up on NAME" and `make status` shows it FATAL.
+# 1 s, 2 s, 3 s, ... and given up on after STACK_START_RETRIES retries; one that exits more
+# than STACK_START_RETRIES times within STACK_CRASH_WINDOW is given up on too, by
+# scripts/give_up.py. `make logs` then says "gave up on NAME" and `make status` shows it
+# FATAL (or STOPPED).
 #
 # Environment:
 #   *_PORT              the ports, defaults in ports.env (FRONTEND_PORT, ZIPKIN_PORT, ...);
 #                       docker compose reads the same file
 #   RUN_DIR             state folder of local mode (default .run)
 #   STACK_UP_TIMEOUT    seconds to wait for health (default 180)
-#   STACK_START_SECS    seconds a process must run to count as started (default 3)
+#   STACK_START_SECS    seconds a process must run to count as started (default 10)
 #   STACK_START_RETRIES quick failures in a row before giving up on a process (default 3)
+#   STACK_CRASH_WINDOW  a process that exits more than STACK_START_RETRIES times within these
+#                       seconds is given up on too, however long it ran (default 120)
 #   VENV                virtualenv with the services installed (default .venv)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +48,7 @@ mode_file="$RUN_DIR/mode"
 # shellcheck source=ports.sh
 source "$root/scripts/ports.sh"
 timeout=${STACK_UP_TIMEOUT:-180}
-start_secs=${STACK_START_SECS:-3}
+start_secs=${STACK_START_SECS:-10}
 start_retries=${STACK_START_RETRIES:-3}
 
 say() { echo "stack: $*" >&2; }
@@ -149,8 +153,11 @@ ctl() {
 }
 
 # Names of the processes supervisord gave up on (from its log).
+# Names of the processes given up on: by supervisord (failing within startsecs) or by
+# scripts/give_up.py (too many crashes within STACK_CRASH_WINDOW).
 given_up() {
-  grep -o "gave up: [A-Za-z0-9_]*" "$log_file" 2>/dev/null | awk '{print $3}' | sort -u || true
+  cat "$log_file" "$logs_dir/give_up.log" 2>/dev/null | grep -o "gave up: [A-Za-z0-9_]*" |
+    awk '{print $3}' | sort -u || true
 }
 
 # Pids supervisord has spawned, from its log: what `down` may kill if supervisord cannot.
@@ -208,7 +215,7 @@ wait_all_healthy() {
         fi
         fatal=$(given_up | tr '\n' ' ')
         if [[ -n "$fatal" ]]; then
-          say "gave up on ${fatal% }: it kept exiting right after its start"
+          say "gave up on ${fatal% }: it kept crashing"
           log_tails 40 >&2
           exit 1
         fi
@@ -276,6 +283,17 @@ programs=$(processes | awk -v g="$group" '$2 == g {print $1}' | paste -sd, -)
 priority=$(group_priority "$group")
 GROUP
   done
+  cat <<LISTENER
+
+[eventlistener:give_up]
+; stops a process that keeps crashing, however long each run lasts
+command=python scripts/give_up.py
+directory=$root
+events=PROCESS_STATE_EXITED
+autorestart=true
+stderr_logfile=$logs_dir/give_up.log
+stderr_logfile_maxbytes=0
+LISTENER
 }
 
 up_local() {
@@ -371,7 +389,7 @@ logs_local() {
   done
   sed "s/^/supervisord | /" "$log_file"
   for fatal in $(given_up); do
-    echo "stack: gave up on $fatal: it kept exiting right after its start (its log is above)"
+    echo "stack: gave up on $fatal: it kept crashing (its log is above)"
   done
 }
 

@@ -102,8 +102,9 @@ async def test_order_trace_is_whole_in_zipkin_and_jaeger(
 
 
 def spans_order_id(spans: list[Span]) -> int:
-    producer = next(s for s in spans if s.get("kind") == "PRODUCER")
-    return int(producer["tags"]["order.id"])
+    # The worker's CONSUMER span names the order it shipped.
+    consumer = next(s for s in spans if s.get("kind") == "CONSUMER")
+    return int(consumer["tags"]["order.id"])
 
 
 async def test_book_read_twice_second_is_a_cache_hit(

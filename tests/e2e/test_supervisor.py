@@ -27,7 +27,7 @@ def crashing_worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "RUN_DIR": str(tmp_path / "run"),
         "STACK_MODE": "local",
         "STACK_START_RETRIES": "2",
-        "POLL_TIMEOUT": "soon",
+        "JOB_ATTEMPTS": "soon",
     }
     try:
         yield env
@@ -55,11 +55,12 @@ def test_a_process_that_keeps_crashing_is_given_up_on_and_down_stops_only_the_st
 
         logs = run_stack("logs", env=env, timeout=30).stdout
         assert "stack: gave up on worker" in logs, logs[-3000:]
-        assert "POLL_TIMEOUT must be a number" in logs, logs[-3000:]
+        assert "JOB_ATTEMPTS must be an integer" in logs, logs[-3000:]
 
         status = run_stack("status", env=env, timeout=60)
         rows = {line.split()[0]: line.split() for line in status.stdout.splitlines()[1:]}
-        assert rows["worker"][1] == "FATAL", status.stdout
+        # FATAL when supervisord gave up itself, STOPPED when scripts/give_up.py did.
+        assert rows["worker"][1] in ("FATAL", "STOPPED"), status.stdout
         assert int(rows["worker"][4]) >= 2, status.stdout  # restarts before giving up
         assert rows["zipkin"][1] in ("STARTING", "RUNNING"), status.stdout
         stack_pids = [int(rows[name][2]) for name in ("zipkin", "jaeger", "cache")]

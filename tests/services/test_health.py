@@ -21,8 +21,8 @@ async def _health(stack: Stack, service: str) -> dict[str, Any]:
 async def test_every_service_is_ok_with_its_dependencies_up(stack: Stack) -> None:
     expected = {
         "frontend": {"backend": "ok"},
-        "backend": {"cache": "ok", "db_proxy": "ok"},
-        "worker": {"cache": "ok", "db_proxy": "ok"},
+        "backend": {"cache": "ok", "db_proxy": "ok", "kafka": "ok"},
+        "worker": {"cache": "ok", "db_proxy": "ok", "kafka": "ok"},
         "cache": {},
         "db_proxy": {},
     }
@@ -38,7 +38,7 @@ async def test_a_dead_dependency_degrades_who_needs_it_only(stack: Stack) -> Non
 
     backend = await _health(stack, "backend")
     assert backend["status"] == "degraded", backend
-    assert backend["dependencies"] == {"cache": "ok", "db_proxy": "down"}
+    assert backend["dependencies"] == {"cache": "ok", "db_proxy": "down", "kafka": "ok"}
     worker = await _health(stack, "worker")
     assert (worker["status"], worker["dependencies"]["db_proxy"]) == ("degraded", "down"), worker
     frontend = await _health(stack, "frontend")
@@ -67,3 +67,13 @@ async def test_dropping_says_whether_spans_were_dropped_since_the_last_check() -
         assert again["tracing"]["dropping"] is False, again
         assert again["tracing"]["spans_dropped"] == first["tracing"]["spans_dropped"]
     await tracer.close(timeout=0.1)
+
+
+async def test_a_broker_is_up_when_it_accepts_a_connection(stack: Stack) -> None:
+    kafka = (await _health(stack, "backend"))["dependencies"]["kafka"]
+    async with aiohttp.ClientSession() as session:
+        # Nothing listens on port 9.
+        check = HealthCheck("svc", {"kafka": "tcp://127.0.0.1:9"}, session)
+        report = await check.report(None)
+    assert kafka == "ok"
+    assert (report["status"], report["dependencies"]) == ("degraded", {"kafka": "down"})

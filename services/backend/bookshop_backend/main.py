@@ -37,7 +37,11 @@ def create_app(
         app,
         settings.base,
         tracer_factory,
-        dependencies={"cache": settings.cache_url, "db_proxy": settings.db_proxy_url},
+        dependencies={
+            "cache": settings.cache_url,
+            "db_proxy": settings.db_proxy_url,
+            "kafka": f"tcp://{settings.kafka_bootstrap_servers[0]}",
+        },
     )
     setup_routes(app)
     app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))

@@ -2,13 +2,15 @@
 
 The answer is always 200 with a JSON body while the service itself runs. Its `status` is
 `degraded` when a service it needs does not answer its own `/health` (or answers degraded),
-`ok` otherwise. `tracing.dropping` says whether the tracer dropped spans since the previous
-`/health` (since start-up for the first one), from the tracer's public `stats()`.
+or a broker it needs (`tcp://host:port`) does not accept a connection; `ok` otherwise.
+`tracing.dropping` says whether the tracer dropped spans since the previous `/health` (since
+start-up for the first one), from the tracer's public `stats()`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -58,6 +60,8 @@ class HealthCheck:
         }
 
     async def _probe(self, base_url: str) -> str:
+        if base_url.startswith("tcp://"):
+            return await self._connect(base_url.removeprefix("tcp://"))
         try:
             async with self._session.get(base_url + HEALTH_PATH, timeout=self._timeout) as resp:
                 if resp.status != 200:
@@ -67,6 +71,20 @@ class HealthCheck:
             return _DOWN
         status = body.get("status") if isinstance(body, dict) else None
         return _DEGRADED if status == _DEGRADED else _OK
+
+    async def _connect(self, address: str) -> str:
+        """A broker (no /health of its own): up when it accepts a connection."""
+        host, _, port = address.rpartition(":")
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, int(port)), self._timeout.total
+            )
+        except (OSError, asyncio.TimeoutError, ValueError):
+            return _DOWN
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return _OK
 
     def _tracing(self, tracer: az.Tracer | None) -> dict[str, Any]:
         if tracer is None:
