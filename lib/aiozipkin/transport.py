@@ -669,7 +669,7 @@ def _parse_retry_after(value: str | None) -> float | None:
 class MultiTransport(TransportABC):
     """Sends every span to several transports, each with its own queue, batches and retries.
 
-    A span bound for several `Transport`s with the same encoding is encoded once.
+    A span bound for several `Transport` instances with the same encoding is encoded once.
     """
 
     def __init__(self, transports: Sequence[TransportABC]) -> None:
