@@ -4,7 +4,7 @@
 `nox -l` lists them. Each cell installs the library and requirements-tests.txt, nothing else,
 and runs the library's tests: unit, against the real Zipkin and Jaeger (tests/conftest.py
 starts them on free ports), OpenTelemetry interop, and lib/tests. Virtualenvs live in .nox/
-and are reused; extra arguments after `--` go to pytest.
+and are reused; arguments after `--` go to pytest instead of the test folders.
 """
 
 from __future__ import annotations
@@ -43,11 +43,10 @@ def _pytest(session: nox.Session, extras: str, *args: str) -> None:
         "python",
         "-m",
         "pytest",
-        *LIBRARY_TESTS,
         "-p",
         "no:cacheprovider",
         *args,
-        *session.posargs,
+        *(session.posargs or LIBRARY_TESTS),
         env={"AIOZIPKIN_EXTRAS": extras},
     )
 
