@@ -22,7 +22,7 @@ def test_license_and_dependencies_are_declared() -> None:
     assert dist.metadata["License-Expression"] == "Apache-2.0"
     assert any(Path(str(f)).name == "LICENSE" for f in dist.files or ())
     requires = dist.requires or []
-    assert any(r.startswith("aiohttp>=3.13") for r in requires), requires
+    assert any(r.startswith("aiohttp>=3.14") for r in requires), requires
     assert any("isal" in r and 'extra == "speedups"' in r for r in requires), requires
 
 
