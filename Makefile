@@ -3,9 +3,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEPS := requirements-dev.txt lib/pyproject.toml $(wildcard services/*/pyproject.toml)
+DEPS := requirements-dev.txt requirements-tests.txt lib/pyproject.toml $(wildcard services/*/pyproject.toml)
 
-.PHONY: venv check lint types test unit integration e2e backends up down logs status bench load clean
+.PHONY: venv check lint types test unit integration e2e matrix docs dist backends up down logs \
+	status bench load clean
 
 venv: $(STAMP)
 
@@ -19,16 +20,36 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# lib/tests is checked on its own: as in the sdist, its modules are top-level there.
 types: venv
 	$(VENV)/bin/mypy
+	MYPYPATH=lib/tests $(VENV)/bin/mypy lib/tests
 
 check: lint types
 
 backends:
 	bash scripts/backends.sh
 
-test: venv backends check
+# Every test: lint and types, the docs, the whole suite here, then the library's matrix.
+test: venv backends check docs
 	$(VENV)/bin/pytest
+	$(MAKE) matrix
+
+# The library's tests on Python 3.10-3.13, at its lowest declared versions and without its
+# extras (noxfile.py; `nox -l` lists the cells). pyenv's interpreters go on PATH through
+# PYENV_VERSION. One cell: make matrix NOX_ARGS="-s tests-3.12"; pytest options after --:
+# NOX_ARGS="-s no_extras -- -x tests/unit".
+PYENV_PYTHONS := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.1[0-3]\.[0-9]+$$' | paste -sd: -)
+matrix: venv backends
+	PYENV_VERSION="$(or $(PYENV_PYTHONS),$(PYENV_VERSION))" $(VENV)/bin/nox $(NOX_ARGS)
+
+# The docs site (docs/site: Sphinx, autodoc and the README's guides), warnings as errors.
+docs: venv
+	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs/site build/docs
+
+# The library's wheel and sdist, into lib/dist.
+dist: venv
+	$(PY) -m build lib/
 
 unit: venv
 	$(VENV)/bin/pytest tests/unit
@@ -64,4 +85,4 @@ load: venv
 		--zipkin-ui="http://127.0.0.1:$$ZIPKIN_PORT" $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .nox .mypy_cache .ruff_cache .pytest_cache build lib/dist
