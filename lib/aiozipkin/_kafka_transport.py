@@ -14,16 +14,21 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple, Protocol
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    ClusterAuthorizationFailedError,
-    CorruptRecordException,
-    InvalidTopicError,
-    KafkaError,
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    TopicAuthorizationFailedError,
-)
+try:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import (
+        ClusterAuthorizationFailedError,
+        CorruptRecordException,
+        InvalidTopicError,
+        KafkaError,
+        MessageSizeTooLargeError,
+        RecordTooLargeError,
+        TopicAuthorizationFailedError,
+    )
+except ImportError as exc:  # without the extra: say which one, not just the missing name
+    raise ImportError(
+        f"aiozipkin.kafka needs aiokafka: pip install 'aiozipkin[kafka]' ({exc})"
+    ) from exc
 
 from ._transport.batching import BatchingTransport, BatchSettings
 from ._transport.codec import parse_encoding

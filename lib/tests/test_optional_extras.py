@@ -11,7 +11,9 @@ import importlib
 import importlib.util
 import os
 import pkgutil
+import re
 
+import pytest
 from _support import ENCODINGS, SPANS
 from aiohttp.test_utils import TestServer
 
@@ -33,11 +35,21 @@ def test_installed_extras_are_the_declared_ones() -> None:
         assert installed == _expected(extra), f"{package} installed={installed}, extra {extra!r}"
 
 
-def test_every_module_imports() -> None:
+# Modules that need an extra, and the extra.
+_NEEDS_EXTRA = {"aiozipkin.kafka": "kafka", "aiozipkin._kafka_transport": "kafka"}
+
+
+def test_every_module_imports_or_names_its_missing_extra() -> None:
     names = [m.name for m in pkgutil.walk_packages(az.__path__, "aiozipkin.")]
     assert "aiozipkin.transport" in names
+    assert set(_NEEDS_EXTRA) <= set(names)
     for name in names:
-        importlib.import_module(name)
+        extra = _NEEDS_EXTRA.get(name)
+        if extra is None or _expected(extra):
+            importlib.import_module(name)
+            continue
+        with pytest.raises(ImportError, match=re.escape(f"aiozipkin[{extra}]")):
+            importlib.import_module(name)
 
 
 def test_gzip_backend_follows_the_speedups_extra() -> None:
