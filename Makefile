@@ -4,8 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEPS := requirements-dev.txt lib/pyproject.toml $(wildcard services/*/pyproject.toml)
+# Zipkin's storage: mem (default) or opensearch, which `make backends` then fetches too.
+STORAGE ?= mem
+export STORAGE
 
-.PHONY: venv check lint types test unit integration e2e backends up down logs bench load clean
+.PHONY: venv check lint types test unit integration e2e backends test-backends up down logs bench load clean
 
 venv: $(STAMP)
 
@@ -27,7 +30,11 @@ check: lint types
 backends:
 	bash scripts/backends.sh
 
-test: venv backends check
+# The tests run Zipkin over OpenSearch as well as in memory.
+test-backends:
+	STORAGE=opensearch bash scripts/backends.sh
+
+test: venv test-backends check
 	$(VENV)/bin/pytest
 
 unit: venv

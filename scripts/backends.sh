@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # Fetches the Zipkin server jar and builds the Jaeger v2 binary into .cache/ (git-ignored).
+# With STORAGE=opensearch it also fetches the OpenSearch distribution (Zipkin's durable
+# storage, scripts/run-opensearch.sh); the default in-memory demo does not pay for it.
 #
-# Idempotent: the jar is kept once downloaded, and Jaeger is rebuilt only when
+# Idempotent: the jar and OpenSearch are kept once downloaded, and Jaeger is rebuilt only when
 # backends/jaeger/go.mod, go.sum or backends/versions.env (the pins) is newer than
 # .cache/bin/jaeger.
-# Needs java + mvn (Zipkin) and go (Jaeger); a missing tool is an error, never a skip.
+# Needs java + mvn (Zipkin, OpenSearch), unzip (OpenSearch) and go (Jaeger); a missing tool is
+# an error, never a skip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=../backends/versions.env
 source backends/versions.env
+# shellcheck source=../backends/storage.env
+source backends/storage.env
 
 zipkin_jar=".cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
 jaeger_bin=".cache/bin/jaeger"
+opensearch_home=".cache/opensearch/opensearch-${OPENSEARCH_VERSION}"
+storage=${STORAGE:-mem}
+case "$storage" in
+  mem | opensearch) ;;
+  *) echo "backends: STORAGE must be mem or opensearch, not '$storage'" >&2 && exit 1 ;;
+esac
 
 die() {
   echo "backends: $*" >&2
@@ -29,6 +40,27 @@ took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 # The official Go tarball's place, in case it is installed but not on PATH.
 [[ -x /usr/local/go/bin/go ]] && PATH="$PATH:/usr/local/go/bin"
 
+# Copies one Maven artifact into a fresh $tmp_dir under .cache (removed on exit until
+# `fetched`): the caller moves it in place, so an interrupted fetch never looks complete.
+fetch() {
+  local artifact=$1 name=$2
+  echo "backends: fetching $artifact from Maven Central"
+  mkdir -p .cache
+  tmp_dir=$(mktemp -d ".cache/$name-fetch.XXXXXX")
+  trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
+  # Maven's output is kept out of the way unless it fails.
+  if ! mvn -q -B -Dstyle.color=never dependency:copy "-Dartifact=$artifact" \
+    "-DoutputDirectory=$tmp_dir" >"$tmp_dir.log" 2>&1; then
+    cat "$tmp_dir.log" >&2
+    die "mvn could not fetch $artifact (output above)"
+  fi
+}
+
+fetched() {
+  rm -rf "$tmp_dir" "$tmp_dir.log"
+  trap - EXIT
+}
+
 start_all=$(now)
 
 start=$(now)
@@ -37,22 +69,10 @@ if [[ -s "$zipkin_jar" ]]; then
 else
   need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)"
   need mvn "install Maven (Debian: apt-get install maven)"
-  echo "backends: fetching io.zipkin:zipkin-server:${ZIPKIN_VERSION} (exec jar) from Maven Central"
-  # Download next to the target and rename, so an interrupted fetch never looks complete.
-  mkdir -p .cache
-  tmp_dir=$(mktemp -d .cache/zipkin-fetch.XXXXXX)
-  trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
-  # Maven's output is kept out of the way unless it fails.
-  if ! mvn -q -B -Dstyle.color=never dependency:copy \
-    "-Dartifact=io.zipkin:zipkin-server:${ZIPKIN_VERSION}:jar:exec" \
-    "-DoutputDirectory=$tmp_dir" >"$tmp_dir.log" 2>&1; then
-    cat "$tmp_dir.log" >&2
-    die "mvn could not fetch io.zipkin:zipkin-server:${ZIPKIN_VERSION} (output above)"
-  fi
+  fetch "io.zipkin:zipkin-server:${ZIPKIN_VERSION}:jar:exec" zipkin
   mkdir -p "$(dirname "$zipkin_jar")"
   mv "$tmp_dir/$(basename "$zipkin_jar")" "$zipkin_jar"
-  rm -rf "$tmp_dir" "$tmp_dir.log"
-  trap - EXIT
+  fetched
 fi
 echo "backends: zipkin ready ($(took "$start"))"
 
@@ -77,6 +97,26 @@ else
   mv "$jaeger_bin.tmp" "$jaeger_bin"
 fi
 echo "backends: jaeger ready ($(took "$start"))"
+
+if [[ "$storage" == opensearch ]]; then
+  start=$(now)
+  if [[ -x "$opensearch_home/bin/opensearch" ]]; then
+    echo "backends: opensearch ${OPENSEARCH_VERSION} already in $opensearch_home"
+  else
+    need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)"
+    need mvn "install Maven (Debian: apt-get install maven)"
+    need unzip "install unzip (Debian: apt-get install unzip)"
+    # The integration-test build: the bare server with its modules, no security plugin and
+    # no bundled JDK (it runs on the system's Java 17).
+    fetch "org.opensearch.distribution.integ-test-zip:opensearch:${OPENSEARCH_VERSION}:zip" opensearch
+    unzip -q "$tmp_dir/opensearch-${OPENSEARCH_VERSION}.zip" -d "$tmp_dir/unpacked"
+    mkdir -p "$(dirname "$opensearch_home")"
+    rm -rf "$opensearch_home"
+    mv "$tmp_dir/unpacked/opensearch-${OPENSEARCH_VERSION}" "$opensearch_home"
+    fetched
+  fi
+  echo "backends: opensearch ready ($(took "$start"))"
+fi
 
 need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless); Zipkin runs on it"
 echo "backends: all ready in $(took "$start_all")"
