@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs the Zipkin server (in-memory storage) in the foreground; stop it with SIGTERM/SIGINT.
+# Runs the Zipkin server (in-memory storage by default) in the foreground; stop it with
+# SIGTERM/SIGINT.
 #
 #   ZIPKIN_PORT=9411 bash scripts/run-zipkin.sh
 #
 # Environment:
 #   ZIPKIN_PORT       HTTP port for the API, UI and /health (default 9411)
 #   ZIPKIN_JAVA_OPTS  JVM options (default: a small heap and fast startup)
+#   STORAGE_TYPE      mem (default) or elasticsearch (durable: scripts/run-opensearch.sh);
+#                     Zipkin itself reads ES_HOSTS (e.g. http://127.0.0.1:9200), ES_INDEX,
+#                     QUERY_ENABLED, COLLECTOR_HTTP_ENABLED and the other settings it documents
 # Healthy when GET http://127.0.0.1:$ZIPKIN_PORT/health returns 200.
 # Needs `make backends` (or scripts/backends.sh) to have fetched the jar.
 set -euo pipefail
@@ -18,7 +22,16 @@ jar="$root/.cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
 command -v java >/dev/null 2>&1 || { echo "run-zipkin: java is not installed (JDK 17+)" >&2; exit 1; }
 
 export QUERY_PORT="${ZIPKIN_PORT:-9411}"
-export STORAGE_TYPE=mem
+export STORAGE_TYPE="${STORAGE_TYPE:-mem}"
+case "$STORAGE_TYPE" in
+  mem) ;;
+  elasticsearch)
+    [[ -n "${ES_HOSTS:-}" ]] || { echo "run-zipkin: STORAGE_TYPE=elasticsearch needs ES_HOSTS" >&2; exit 1; }
+    # One local node: a replica could never be placed, and one shard a day is plenty.
+    export ES_INDEX_REPLICAS="${ES_INDEX_REPLICAS:-0}" ES_INDEX_SHARDS="${ES_INDEX_SHARDS:-1}"
+    ;;
+  *) echo "run-zipkin: STORAGE_TYPE must be mem or elasticsearch, not '$STORAGE_TYPE'" >&2; exit 1 ;;
+esac
 # Word splitting of the options is intended.
 # shellcheck disable=SC2086
 exec java ${ZIPKIN_JAVA_OPTS:--Xms64m -Xmx512m -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError} \
