@@ -1,4 +1,4 @@
-"""Start the real Zipkin and Jaeger for tests, through scripts/run-zipkin.sh and run-jaeger.sh.
+"""Start the real servers for tests through their scripts/run-*.sh: Zipkin, Jaeger, OpenSearch.
 
 Each server runs in its own process group with its output in a log file; `ServerProcess.stop`
 ends the whole group. A server that cannot start raises `ServerError` with the tail of its log.
@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -28,6 +29,7 @@ from types import TracebackType
 __all__ = [
     "ROOT",
     "JaegerServer",
+    "OpenSearchServer",
     "ServerError",
     "ServerProcess",
     "ZipkinServer",
@@ -35,7 +37,9 @@ __all__ = [
     "external_zipkin",
     "free_ports",
     "log_tail",
+    "opensearch_data_dir",
     "start_jaeger",
+    "start_opensearch",
     "start_zipkin",
     "wait_healthy",
 ]
@@ -70,6 +74,15 @@ class JaegerServer:
 
     query_url: str
     spans_url: str
+    log_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSearchServer:
+    """A running OpenSearch: `url` is its HTTP API, `data_dir` holds its indices and logs."""
+
+    url: str
+    data_dir: Path
     log_path: Path | None = None
 
 
@@ -232,20 +245,71 @@ def _stopped_on_error(process: ServerProcess) -> Iterator[None]:
 
 
 def start_zipkin(
-    log_dir: Path, *, port: int | None = None, timeout: float = 120.0
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    storage: OpenSearchServer | None = None,
+    settings: Mapping[str, str] | None = None,
+    timeout: float = 120.0,
 ) -> tuple[ServerProcess, ZipkinServer]:
-    """Start Zipkin (in-memory) on `port` (a free one by default) and wait for /health."""
+    """Start Zipkin on `port` (a free one by default) and wait for /health.
+
+    Spans live in memory, or in `storage`; `settings` are more of Zipkin's environment
+    variables (QUERY_ENABLED, COLLECTOR_HTTP_ENABLED, ...).
+    """
     port = port if port is not None else free_ports(1)[0]
+    env = {"ZIPKIN_PORT": str(port)}
+    if storage is not None:
+        env |= {"STORAGE_TYPE": "elasticsearch", "ES_HOSTS": storage.url}
+    env |= settings or {}
     process = ServerProcess(
-        "zipkin",
-        _SCRIPTS / "run-zipkin.sh",
-        {"ZIPKIN_PORT": str(port)},
-        log_dir / f"zipkin-{port}.log",
+        "zipkin", _SCRIPTS / "run-zipkin.sh", env, log_dir / f"zipkin-{port}.log"
     )
     server = ZipkinServer.at(f"http://{_LOCALHOST}:{port}", log_path=process.log_path)
     process.start()
     with _stopped_on_error(process):
         wait_healthy([server.url + "/health"], timeout=timeout, process=process)
+    return process, server
+
+
+def opensearch_data_dir() -> Path:
+    """A new, empty data folder for `start_opensearch`; remove it when done.
+
+    Under the system's temporary folder, not pytest's: run by root, OpenSearch runs as an
+    unprivileged uid, which cannot enter pytest's private (mode 700) base folder.
+    """
+    return Path(tempfile.mkdtemp(prefix="opensearch-"))
+
+
+def start_opensearch(
+    log_dir: Path, data_dir: Path, *, timeout: float = 240.0
+) -> tuple[ServerProcess, OpenSearchServer]:
+    """Start OpenSearch on free ports over `data_dir` and wait until its cluster is usable.
+
+    The same `data_dir` started again holds what was stored before.
+    """
+    port, transport_port = free_ports(2)
+    process = ServerProcess(
+        "opensearch",
+        _SCRIPTS / "run-opensearch.sh",
+        {
+            "OPENSEARCH_PORT": str(port),
+            "OPENSEARCH_TRANSPORT_PORT": str(transport_port),
+            "OPENSEARCH_DATA": str(data_dir),
+        },
+        log_dir / f"opensearch-{port}.log",
+    )
+    server = OpenSearchServer(
+        url=f"http://{_LOCALHOST}:{port}", data_dir=data_dir, log_path=process.log_path
+    )
+    process.start()
+    with _stopped_on_error(process):
+        # 408 until the node has recovered its indices to at least yellow.
+        wait_healthy(
+            [server.url + "/_cluster/health?wait_for_status=yellow&timeout=1s"],
+            timeout=timeout,
+            process=process,
+        )
     return process, server
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "RecordingTracerFactory",
     "RecordingTransport",
     "as_zipkin_stores",
+    "by_id",
     "eventually",
     "get_json",
     "jaeger_trace",
@@ -154,3 +155,9 @@ def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
             span["annotations"] = sorted(span["annotations"], key=lambda a: a["timestamp"])
         out.append(span)
     return out
+
+
+def by_id(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
+    """The spans in a stable order, to compare two traces span for span."""
+    # A shared span has the id of its client span; the shared flag tells the two apart.
+    return sorted(spans, key=lambda span: (span["id"], bool(span.get("shared"))))

@@ -10,9 +10,9 @@ import pytest
 
 import aiozipkin as az
 from tests.integration.helpers import (
-    JsonSpan,
     RecordingTracerFactory,
     as_zipkin_stores,
+    by_id,
     eventually,
     get_json,
     unique_service,
@@ -20,11 +20,6 @@ from tests.integration.helpers import (
 )
 from tests.integration.scenarios import SCENARIOS, Scenario
 from tests.servers import ZipkinServer
-
-
-def _by_id(spans: list[JsonSpan]) -> list[JsonSpan]:
-    # A shared span has the id of its client span; the shared flag tells the two apart.
-    return sorted(spans, key=lambda span: (span["id"], bool(span.get("shared"))))
 
 
 def assert_all_delivered(tracer: az.Tracer, count: int) -> None:
@@ -51,7 +46,7 @@ async def test_zipkin_stores_spans_exactly_as_sent(
     assert sent, "the scenario sent no span"
     assert {span["traceId"] for span in sent} == {trace_id}
     stored = await zipkin_trace(http, zipkin.url, trace_id, len(sent))
-    assert _by_id(stored) == _by_id(as_zipkin_stores(sent))
+    assert by_id(stored) == by_id(as_zipkin_stores(sent))
     assert_all_delivered(a, len(sent_by_a.sent))
     assert_all_delivered(b, len(sent_by_b.sent))
 
