@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Fetches the Zipkin server jar and builds the Jaeger v2 binary into .cache/ (git-ignored).
-# With STORAGE=opensearch it also fetches the OpenSearch distribution (Zipkin's durable
-# storage, scripts/run-opensearch.sh); the default in-memory demo does not pay for it.
+# Fetches the Zipkin server jar and the Kafka broker's jars, and builds the Jaeger v2 binary,
+# into .cache/ (git-ignored). With STORAGE=opensearch it also fetches the OpenSearch
+# distribution (Zipkin's durable storage, scripts/run-opensearch.sh); the default in-memory
+# demo does not pay for it.
 #
-# Idempotent: the jar and OpenSearch are kept once downloaded, and Jaeger is rebuilt only when
-# backends/jaeger/go.mod, go.sum or backends/versions.env (the pins) is newer than
-# .cache/bin/jaeger.
-# Needs java + mvn (Zipkin, OpenSearch), unzip (OpenSearch) and go (Jaeger); a missing tool is
-# an error, never a skip.
+# Idempotent: the Zipkin jar and OpenSearch are kept once downloaded; the Kafka jars are fetched
+# again only when backends/kafka/pom.xml (their pins) differs from the copy kept beside them;
+# Jaeger is rebuilt only when backends/jaeger/go.mod, go.sum or backends/versions.env (the pins)
+# is newer than .cache/bin/jaeger.
+# Needs java + mvn (Zipkin, Kafka, OpenSearch), unzip (OpenSearch) and go (Jaeger); a missing
+# tool is an error, never a skip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,6 +20,8 @@ source backends/storage.env
 
 zipkin_jar=".cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
 jaeger_bin=".cache/bin/jaeger"
+kafka_dir=".cache/kafka"
+kafka_pom="backends/kafka/pom.xml"
 opensearch_home=".cache/opensearch/opensearch-${OPENSEARCH_VERSION}"
 storage=${STORAGE:-mem}
 case "$storage" in
@@ -75,6 +79,33 @@ else
   fetched
 fi
 echo "backends: zipkin ready ($(took "$start"))"
+
+start=$(now)
+if [[ -d "$kafka_dir/libs" ]] && cmp -s "$kafka_pom" "$kafka_dir/pom.xml"; then
+  echo "backends: kafka already in $kafka_dir/libs"
+else
+  need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)"
+  need mvn "install Maven (Debian: apt-get install maven)"
+  echo "backends: fetching the Kafka broker (pinned in $kafka_pom) from Maven Central"
+  # Into a temporary folder, renamed once complete: an interrupted fetch never looks done.
+  mkdir -p "$kafka_dir"
+  tmp_dir=$(mktemp -d "$kafka_dir/fetch.XXXXXX")
+  trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
+  if ! mvn -q -B -Dstyle.color=never -f "$kafka_pom" dependency:copy-dependencies \
+    -DincludeScope=runtime "-DoutputDirectory=$root/$tmp_dir/libs" >"$tmp_dir.log" 2>&1; then
+    cat "$tmp_dir.log" >&2
+    die "mvn could not fetch the Kafka jars of $kafka_pom (output above)"
+  fi
+  cp "$kafka_pom" "$tmp_dir/pom.xml"
+  rm -rf "$kafka_dir/libs.old"
+  [[ -d "$kafka_dir/libs" ]] && mv "$kafka_dir/libs" "$kafka_dir/libs.old"
+  mv "$tmp_dir/libs" "$kafka_dir/libs"
+  mv "$tmp_dir/pom.xml" "$kafka_dir/pom.xml"
+  rm -rf "$kafka_dir/libs.old" "$tmp_dir" "$tmp_dir.log"
+  trap - EXIT
+  echo "backends: kafka: $(find "$kafka_dir/libs" -name '*.jar' | wc -l) jars, $(du -sh "$kafka_dir/libs" | cut -f1)"
+fi
+echo "backends: kafka ready ($(took "$start"))"
 
 start=$(now)
 fresh=1

@@ -1,8 +1,9 @@
-"""Session fixtures for the real tracing servers (`zipkin`, `jaeger`) and the demo stack.
+"""Session fixtures for the real servers (`zipkin`, `jaeger`, `kafka`) and the demo stack.
 
 Each starts its server on free ports (so a running demo stack is left alone) and stops it at the
-end of the session. Set ZIPKIN_URL, or JAEGER_URL and JAEGER_ZIPKIN_URL, to use servers that are
-already running instead. A server that cannot start fails the tests that need it, with its log.
+end of the session. Set ZIPKIN_URL, JAEGER_URL and JAEGER_ZIPKIN_URL, or KAFKA_BOOTSTRAP_SERVERS
+to use servers that are already running instead. A server that cannot start fails the tests that
+need it, with its log.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import pytest
 
 from tests.servers import (
     JaegerServer,
+    KafkaBroker,
     ServerError,
     ZipkinServer,
     external_jaeger,
+    external_kafka,
     external_zipkin,
     log_tail,
     start_jaeger,
+    start_kafka,
     start_zipkin,
 )
 
@@ -84,6 +88,21 @@ def jaeger(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[Ja
     _logs(request.config)["jaeger"] = process.log_path
     try:
         yield server
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[KafkaBroker]:
+    """A Kafka broker (KRaft): $KAFKA_BOOTSTRAP_SERVERS, or one started for this session."""
+    bootstrap_servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap_servers:
+        yield _or_fail("Kafka", external_kafka, bootstrap_servers)
+        return
+    process, broker = _or_fail("Kafka", start_kafka, servers_log_dir)
+    _logs(request.config)["kafka"] = process.log_path
+    try:
+        yield broker
     finally:
         process.stop()
 

@@ -1,4 +1,5 @@
-"""Start the real servers for tests through their scripts/run-*.sh: Zipkin, Jaeger, OpenSearch.
+"""Start the real servers for tests through their scripts/run-*.sh: Zipkin, Jaeger, Kafka,
+OpenSearch.
 
 Each server runs in its own process group with its output in a log file; `ServerProcess.stop`
 ends the whole group. A server that cannot start raises `ServerError` with the tail of its log.
@@ -11,9 +12,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import itertools
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -29,16 +32,20 @@ from types import TracebackType
 __all__ = [
     "ROOT",
     "JaegerServer",
+    "KafkaBroker",
     "OpenSearchServer",
     "ServerError",
     "ServerProcess",
     "ZipkinServer",
     "external_jaeger",
+    "external_kafka",
     "external_zipkin",
     "free_ports",
+    "kafka_answers",
     "log_tail",
     "opensearch_data_dir",
     "start_jaeger",
+    "start_kafka",
     "start_opensearch",
     "start_zipkin",
     "wait_healthy",
@@ -75,6 +82,21 @@ class JaegerServer:
     query_url: str
     spans_url: str
     log_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaBroker:
+    """A running Kafka broker: `bootstrap_servers` is its "host:port" for clients."""
+
+    bootstrap_servers: str
+    log_path: Path | None = None
+    # Where a broker started here keeps its storage and listens; None for an external one.
+    data_dir: Path | None = None
+    controller_port: int | None = None
+
+    def address(self, topic: str = "zipkin") -> str:
+        """The `kafka://` collector address of `topic` on this broker."""
+        return f"kafka://{self.bootstrap_servers}/{topic}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +363,131 @@ def start_jaeger(log_dir: Path, *, timeout: float = 60.0) -> tuple[ServerProcess
             process=process,
         )
     return process, server
+
+
+def kafka_answers(host: str, port: int, timeout: float = 2.0) -> str | None:
+    """Ask a Kafka broker for its API versions; None when it answers, otherwise a reason.
+
+    A Kafka ApiVersions v0 request (key 18): a reply with our correlation id and error code 0
+    means a broker is serving clients on that port, not just that something listens there.
+    """
+    correlation_id = 0x5A1F
+    client_id = b"tests"
+    request = struct.pack(">hhih", 18, 0, correlation_id, len(client_id)) + client_id
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(struct.pack(">i", len(request)) + request)
+            reply = b""
+            while len(reply) < 10:  # length, correlation id, error code
+                chunk = sock.recv(64)
+                if not chunk:
+                    return "the connection closed before a reply"
+                reply += chunk
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    _, got_id, error_code = struct.unpack(">iih", reply[:10])
+    if got_id != correlation_id:
+        return f"a reply to another request ({got_id})"
+    if error_code:
+        return f"ApiVersions error code {error_code}"
+    return None
+
+
+def _split_host_port(bootstrap_servers: str) -> tuple[str, int]:
+    first = bootstrap_servers.split(",")[0].strip()
+    host, sep, port = first.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ServerError(f"a Kafka address is host:port, got {first!r}")
+    return host, int(port)
+
+
+def _wait_kafka(
+    broker: KafkaBroker,
+    *,
+    timeout: float,
+    process: ServerProcess | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Wait until the broker answers ApiVersions (and, when started here, logged it is up)."""
+    host, port = _split_host_port(broker.bootstrap_servers)
+    deadline = clock() + timeout
+    while True:
+        reason = kafka_answers(host, port)
+        if reason is None and process is not None and "Kafka Server started" not in process.tail():
+            reason = "the broker has not logged 'Kafka Server started' yet"
+        if reason is None:
+            return
+        if process is not None and process.returncode is not None:
+            raise ServerError(
+                f"kafka exited with status {process.returncode} before it answered on "
+                f"{broker.bootstrap_servers} ({reason}); log {process.log_path}:\n{process.tail()}"
+            )
+        if clock() > deadline:
+            where = f"; log {process.log_path}:\n{process.tail()}" if process else ""
+            raise ServerError(
+                f"Kafka at {broker.bootstrap_servers} did not answer within {timeout:.0f} s "
+                f"(last: {reason}){where}"
+            )
+        time.sleep(0.2)
+
+
+def start_kafka(
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    controller_port: int | None = None,
+    data_dir: Path | None = None,
+    partitions: int = 2,
+    message_max_bytes: int | None = None,
+    timeout: float = 120.0,
+) -> tuple[ServerProcess, KafkaBroker]:
+    """Start a KRaft Kafka broker on free ports (or those given) and wait until it serves.
+
+    Its storage lives in `data_dir` (a new folder under `log_dir` by default): start again
+    with the same ports and folder to restart the same broker with its topics and offsets.
+    """
+    if port is None or controller_port is None:
+        port, controller_port = free_ports(2)
+    data_dir = data_dir if data_dir is not None else log_dir / f"kafka-{port}-data"
+    env = {
+        "KAFKA_PORT": str(port),
+        "KAFKA_CONTROLLER_PORT": str(controller_port),
+        "KAFKA_HOST": _LOCALHOST,
+        "KAFKA_DATA_DIR": str(data_dir),
+        "KAFKA_PARTITIONS": str(partitions),
+    }
+    if message_max_bytes is not None:
+        env["KAFKA_MESSAGE_MAX_BYTES"] = str(message_max_bytes)
+    # A restarted broker writes a new log next to the first one.
+    log_path = log_dir / f"kafka-{port}.log"
+    for n in itertools.count(2):
+        if not log_path.exists():
+            break
+        log_path = log_dir / f"kafka-{port}.{n}.log"
+    process = ServerProcess("kafka", _SCRIPTS / "run-kafka.sh", env, log_path)
+    broker = KafkaBroker(
+        bootstrap_servers=f"{_LOCALHOST}:{port}",
+        log_path=log_path,
+        data_dir=data_dir,
+        controller_port=controller_port,
+    )
+    process.start()
+    with _stopped_on_error(process):
+        _wait_kafka(broker, timeout=timeout, process=process)
+    return process, broker
+
+
+def external_kafka(bootstrap_servers: str, *, timeout: float = 30.0) -> KafkaBroker:
+    """Use a Kafka broker that is already running (e.g. $KAFKA_BOOTSTRAP_SERVERS)."""
+    broker = KafkaBroker(bootstrap_servers=bootstrap_servers.strip())
+    try:
+        _wait_kafka(broker, timeout=timeout)
+    except ServerError as exc:
+        raise ServerError(
+            f"KAFKA_BOOTSTRAP_SERVERS={bootstrap_servers} is set but that broker does not "
+            f"answer: {exc}"
+        ) from exc
+    return broker
 
 
 def external_zipkin(url: str, *, timeout: float = 30.0) -> ZipkinServer:
