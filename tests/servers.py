@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 __all__ = [
     "ROOT",
@@ -44,6 +45,7 @@ __all__ = [
     "kafka_answers",
     "log_tail",
     "opensearch_data_dir",
+    "running",
     "start_jaeger",
     "start_kafka",
     "start_opensearch",
@@ -190,6 +192,15 @@ class ServerProcess:
         # Anything the server forked into its group goes too.
         self._signal_group(signal.SIGKILL)
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as a crash would: no shutdown runs."""
+        popen = self._popen
+        if popen is None:
+            raise RuntimeError(f"{self.name} was never started")
+        _live.discard(self)
+        self._signal_group(signal.SIGKILL)
+        popen.wait()
+
     def _signal_group(self, sig: signal.Signals) -> None:
         assert self._popen is not None
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -292,6 +303,21 @@ def start_zipkin(
     with _stopped_on_error(process):
         wait_healthy([server.url + "/health"], timeout=timeout, process=process)
     return process, server
+
+
+_Server = TypeVar("_Server")
+
+
+@contextlib.contextmanager
+def running(
+    started: tuple[ServerProcess, _Server], stop_timeout: float = 30.0
+) -> Iterator[_Server]:
+    """`with running(start_x(...)) as server:` stops the process when the block ends."""
+    process, server = started
+    try:
+        yield server
+    finally:
+        process.stop(timeout=stop_timeout)
 
 
 def opensearch_data_dir() -> Path:

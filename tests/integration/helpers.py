@@ -21,6 +21,7 @@ __all__ = [
     "eventually",
     "get_json",
     "jaeger_trace",
+    "opensearch_span_count",
     "recorded",
     "unique_service",
     "zipkin_trace",
@@ -135,6 +136,24 @@ async def jaeger_trace(
         return trace if len(trace["spans"]) == count else None
 
     return await eventually(probe, what=f"{count} spans of trace {trace_id} in Jaeger")
+
+
+async def opensearch_span_count(
+    session: aiohttp.ClientSession, opensearch_url: str, trace_id: str
+) -> int | None:
+    """How many span documents of the trace Zipkin has written to OpenSearch.
+
+    None while the index is not searchable yet: Zipkin answers 202 before it writes, and its
+    first write creates the day's index; a search in between fails ("all shards failed")
+    rather than finding nothing.
+    """
+    url = f"{opensearch_url}/zipkin*span-*/_count"
+    params = {"q": f"traceId:{trace_id}", "ignore_unavailable": "true"}
+    async with session.get(url, params=params) as resp:
+        if resp.status == 503:
+            return None
+        assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
+        return int((await resp.json())["count"])
 
 
 def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
