@@ -8,7 +8,7 @@ DEPS := requirements-dev.txt lib/pyproject.toml $(wildcard services/*/pyproject.
 STORAGE ?= mem
 export STORAGE
 
-.PHONY: venv check lint types test unit integration e2e backends test-backends up down logs bench load clean
+.PHONY: venv check lint types test unit integration e2e backends test-backends up down logs status bench load clean
 
 venv: $(STAMP)
 
@@ -49,6 +49,10 @@ down:
 logs:
 	bash scripts/stack.sh logs
 
+# Every process of the local stack: state, pid, uptime, restarts, health and its URL.
+status:
+	bash scripts/stack.sh status
+
 e2e: venv backends
 	$(VENV)/bin/pytest tests/e2e
 
@@ -63,7 +67,8 @@ bench: venv
 # Load on the running demo (make up): LOAD_ARGS="--rate 50 --duration 20 --fault
 # db_proxy=delay:300ms@10%"; `make load LOAD_ARGS=--help` lists the options.
 load: venv
-	$(PY) -m bookshop_loadgen $(LOAD_ARGS)
+	. scripts/ports.sh && $(PY) -m bookshop_loadgen --url="http://127.0.0.1:$$FRONTEND_PORT" \
+		--zipkin-ui="http://127.0.0.1:$$ZIPKIN_PORT" $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

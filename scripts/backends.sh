@@ -4,12 +4,16 @@
 # distribution (Zipkin's durable storage, scripts/run-opensearch.sh); the default in-memory
 # demo does not pay for it.
 #
-# Idempotent: the Zipkin jar and OpenSearch are kept once downloaded; the Kafka jars are fetched
-# again only when backends/kafka/pom.xml (their pins) differs from the copy kept beside them;
-# Jaeger is rebuilt only when backends/jaeger/go.mod, go.sum or backends/versions.env (the pins)
-# is newer than .cache/bin/jaeger.
+# Idempotent: the Zipkin jar and OpenSearch are kept once downloaded; the Kafka jars are fetched again only when
+# backends/kafka/pom.xml (their pins) differs from the copy kept beside them; Jaeger is rebuilt
+# only when backends/jaeger/go.mod, go.sum or backends/versions.env (the pins) is newer than
+# .cache/bin/jaeger.
 # Needs java + mvn (Zipkin, Kafka, OpenSearch), unzip (OpenSearch) and go (Jaeger); a missing
 # tool is an error, never a skip.
+#
+# The cold Jaeger build takes minutes: it prints the time spent and what go is doing every
+# BACKENDS_PROGRESS_EVERY seconds (default 15). Ctrl-C (or SIGTERM) stops the build and
+# leaves no half-built binary. CACHE_DIR (default .cache) is where everything goes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,11 +22,13 @@ source backends/versions.env
 # shellcheck source=../backends/storage.env
 source backends/storage.env
 
-zipkin_jar=".cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
-jaeger_bin=".cache/bin/jaeger"
-kafka_dir=".cache/kafka"
+cache_dir=${CACHE_DIR:-.cache}
+zipkin_jar="$cache_dir/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
+jaeger_bin="$cache_dir/bin/jaeger"
+kafka_dir="$cache_dir/kafka"
 kafka_pom="backends/kafka/pom.xml"
-opensearch_home=".cache/opensearch/opensearch-${OPENSEARCH_VERSION}"
+progress_every=${BACKENDS_PROGRESS_EVERY:-15}
+opensearch_home="$cache_dir/opensearch/opensearch-${OPENSEARCH_VERSION}"
 storage=${STORAGE:-mem}
 case "$storage" in
   mem | opensearch) ;;
@@ -41,29 +47,70 @@ need() {
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 
-# The official Go tarball's place, in case it is installed but not on PATH.
-[[ -x /usr/local/go/bin/go ]] && PATH="$PATH:/usr/local/go/bin"
-
-# Copies one Maven artifact into a fresh $tmp_dir under .cache (removed on exit until
-# `fetched`): the caller moves it in place, so an interrupted fetch never looks complete.
-fetch() {
-  local artifact=$1 name=$2
-  echo "backends: fetching $artifact from Maven Central"
-  mkdir -p .cache
-  tmp_dir=$(mktemp -d ".cache/$name-fetch.XXXXXX")
-  trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
-  # Maven's output is kept out of the way unless it fails.
-  if ! mvn -q -B -Dstyle.color=never dependency:copy "-Dartifact=$artifact" \
-    "-DoutputDirectory=$tmp_dir" >"$tmp_dir.log" 2>&1; then
-    cat "$tmp_dir.log" >&2
-    die "mvn could not fetch $artifact (output above)"
+# What go is doing, from its -v output: downloading modules or compiling packages.
+build_activity() {
+  local log=$1 downloads packages last
+  downloads=$(grep -c '^go: downloading' "$log" 2>/dev/null || true)
+  packages=$(grep -vc '^go: ' "$log" 2>/dev/null || true)
+  last=$(tail -n 1 "$log" 2>/dev/null | sed 's/^go: downloading //' | cut -c1-80)
+  if ((${packages:-0} == 0)); then
+    echo "downloading modules (${downloads:-0} so far${last:+, last $last})"
+  else
+    echo "compiling packages (${packages} so far${last:+, last $last})"
   fi
 }
 
-fetched() {
-  rm -rf "$tmp_dir" "$tmp_dir.log"
-  trap - EXIT
+# Build to a temporary name in a session of its own, report progress, and rename at the end:
+# an interrupted or failed build leaves no binary, half-written or not.
+build_jaeger() {
+  local version_pkg=github.com/jaegertracing/jaeger/internal/version ldflags tmp log pid
+  local started=$SECONDS next=$((SECONDS + progress_every)) rc=0
+  ldflags="-X $version_pkg.latestVersion=$JAEGER_VERSION -X $version_pkg.commitSHA=$JAEGER_COMMIT"
+  tmp="$root/$jaeger_bin.tmp"
+  [[ "$jaeger_bin" == /* ]] && tmp="$jaeger_bin.tmp"
+  log="$tmp.log"
+  rm -f "$tmp" "$log"
+  (cd backends/jaeger &&
+    exec setsid go build -v -trimpath -ldflags "$ldflags" -o "$tmp" \
+      github.com/jaegertracing/jaeger/cmd/jaeger) >"$log" 2>&1 &
+  pid=$!
+  # shellcheck disable=SC2064  # the pid and paths are fixed now
+  trap "stop_build $pid '$tmp' '$log'" INT TERM
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((SECONDS >= next)); then
+      echo "backends: building jaeger, $((SECONDS - started)) s: $(build_activity "$log")"
+      next=$((next + progress_every))
+    fi
+  done
+  wait "$pid" || rc=$?
+  trap - INT TERM
+  if ((rc != 0)); then
+    tail -n 30 "$log" >&2
+    rm -f "$tmp" "$log"
+    die "go build of jaeger failed (exit $rc; its last lines above)"
+  fi
+  mv "$tmp" "$jaeger_bin"
+  rm -f "$log"
 }
+
+stop_build() {
+  local pid=$1 tmp=$2 log=$3
+  echo "backends: interrupted; stopping the jaeger build" >&2
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$tmp" "$log"
+  echo "backends: nothing half-built is left; run 'make backends' again to build jaeger" >&2
+  exit 130
+}
+
+# The official Go tarball's place, in case it is installed but not on PATH.
+[[ -x /usr/local/go/bin/go ]] && PATH="$PATH:/usr/local/go/bin"
 
 start_all=$(now)
 
@@ -73,10 +120,22 @@ if [[ -s "$zipkin_jar" ]]; then
 else
   need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)"
   need mvn "install Maven (Debian: apt-get install maven)"
-  fetch "io.zipkin:zipkin-server:${ZIPKIN_VERSION}:jar:exec" zipkin
+  echo "backends: fetching io.zipkin:zipkin-server:${ZIPKIN_VERSION} (exec jar) from Maven Central"
+  # Download next to the target and rename, so an interrupted fetch never looks complete.
+  mkdir -p "$cache_dir"
+  tmp_dir=$(mktemp -d "$cache_dir/zipkin-fetch.XXXXXX")
+  trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
+  # Maven's output is kept out of the way unless it fails.
+  if ! mvn -q -B -Dstyle.color=never dependency:copy \
+    "-Dartifact=io.zipkin:zipkin-server:${ZIPKIN_VERSION}:jar:exec" \
+    "-DoutputDirectory=$tmp_dir" >"$tmp_dir.log" 2>&1; then
+    cat "$tmp_dir.log" >&2
+    die "mvn could not fetch io.zipkin:zipkin-server:${ZIPKIN_VERSION} (output above)"
+  fi
   mkdir -p "$(dirname "$zipkin_jar")"
   mv "$tmp_dir/$(basename "$zipkin_jar")" "$zipkin_jar"
-  fetched
+  rm -rf "$tmp_dir" "$tmp_dir.log"
+  trap - EXIT
 fi
 echo "backends: zipkin ready ($(took "$start"))"
 
@@ -91,8 +150,10 @@ else
   mkdir -p "$kafka_dir"
   tmp_dir=$(mktemp -d "$kafka_dir/fetch.XXXXXX")
   trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
+  libs_out="$tmp_dir/libs"
+  [[ "$libs_out" == /* ]] || libs_out="$root/$libs_out"
   if ! mvn -q -B -Dstyle.color=never -f "$kafka_pom" dependency:copy-dependencies \
-    -DincludeScope=runtime "-DoutputDirectory=$root/$tmp_dir/libs" >"$tmp_dir.log" 2>&1; then
+    -DincludeScope=runtime "-DoutputDirectory=$libs_out" >"$tmp_dir.log" 2>&1; then
     cat "$tmp_dir.log" >&2
     die "mvn could not fetch the Kafka jars of $kafka_pom (output above)"
   fi
@@ -117,15 +178,10 @@ if ((fresh)); then
 else
   need go "install Go 1.24+ (https://go.dev/doc/install; Debian's golang package is too old)"
   echo "backends: building jaeger ${JAEGER_VERSION} (github.com/jaegertracing/jaeger/cmd/jaeger, pinned in backends/jaeger/go.mod)"
-  echo "backends: a cold build takes several minutes (later builds reuse Go's build cache)"
-  mkdir -p .cache/bin
-  # Build to a temporary name and rename: a killed build leaves no half-written binary.
-  version_pkg=github.com/jaegertracing/jaeger/internal/version
-  ldflags="-X $version_pkg.latestVersion=$JAEGER_VERSION -X $version_pkg.commitSHA=$JAEGER_COMMIT"
-  (cd backends/jaeger &&
-    go build -trimpath -ldflags "$ldflags" -o "$root/$jaeger_bin.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) ||
-    die "go build of jaeger failed"
-  mv "$jaeger_bin.tmp" "$jaeger_bin"
+  echo "backends: a cold build takes several minutes (later builds reuse Go's build cache);" \
+    "progress every ${progress_every} s"
+  mkdir -p "$(dirname "$jaeger_bin")"
+  build_jaeger
 fi
 echo "backends: jaeger ready ($(took "$start"))"
 
@@ -137,14 +193,24 @@ if [[ "$storage" == opensearch ]]; then
     need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)"
     need mvn "install Maven (Debian: apt-get install maven)"
     need unzip "install unzip (Debian: apt-get install unzip)"
-    # The integration-test build: the bare server with its modules, no security plugin and
-    # no bundled JDK (it runs on the system's Java 17).
-    fetch "org.opensearch.distribution.integ-test-zip:opensearch:${OPENSEARCH_VERSION}:zip" opensearch
+    # The integration-test build: the bare server and its modules, no security plugin and no
+    # bundled JDK (it runs on the system's Java 17).
+    artifact="org.opensearch.distribution.integ-test-zip:opensearch:${OPENSEARCH_VERSION}:zip"
+    echo "backends: fetching $artifact from Maven Central"
+    # Unpacked in a temporary folder and renamed: an interrupted fetch never looks complete.
+    mkdir -p "$cache_dir/opensearch"
+    tmp_dir=$(mktemp -d "$cache_dir/opensearch/fetch.XXXXXX")
+    trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
+    if ! mvn -q -B -Dstyle.color=never dependency:copy "-Dartifact=$artifact" \
+      "-DoutputDirectory=$tmp_dir" >"$tmp_dir.log" 2>&1; then
+      cat "$tmp_dir.log" >&2
+      die "mvn could not fetch $artifact (output above)"
+    fi
     unzip -q "$tmp_dir/opensearch-${OPENSEARCH_VERSION}.zip" -d "$tmp_dir/unpacked"
-    mkdir -p "$(dirname "$opensearch_home")"
     rm -rf "$opensearch_home"
     mv "$tmp_dir/unpacked/opensearch-${OPENSEARCH_VERSION}" "$opensearch_home"
-    fetched
+    rm -rf "$tmp_dir" "$tmp_dir.log"
+    trap - EXIT
   fi
   echo "backends: opensearch ready ($(took "$start"))"
 fi

@@ -5,7 +5,7 @@
 #   ZIPKIN_PORT=9411 bash scripts/run-zipkin.sh
 #
 # Environment:
-#   ZIPKIN_PORT       HTTP port for the API, UI and /health (default 9411)
+#   ZIPKIN_PORT       HTTP port for the API, UI and /health (default in ports.env)
 #   ZIPKIN_JAVA_OPTS  JVM options (default: a small heap and fast startup)
 #   STORAGE_TYPE      mem (default) or elasticsearch (durable: scripts/run-opensearch.sh);
 #                     Zipkin itself reads ES_HOSTS (e.g. http://127.0.0.1:9200), ES_INDEX,
@@ -16,12 +16,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../backends/versions.env
 source "$root/backends/versions.env"
+# shellcheck source=ports.sh
+source "$root/scripts/ports.sh"
 jar="$root/.cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
 
 [[ -f "$jar" ]] || { echo "run-zipkin: $jar is missing; run 'make backends' first" >&2; exit 1; }
 command -v java >/dev/null 2>&1 || { echo "run-zipkin: java is not installed (JDK 17+)" >&2; exit 1; }
 
-export QUERY_PORT="${ZIPKIN_PORT:-9411}"
+export QUERY_PORT="$ZIPKIN_PORT"
 export STORAGE_TYPE="${STORAGE_TYPE:-mem}"
 case "$STORAGE_TYPE" in
   mem) ;;

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # The bookshop demo stack: `up` starts it and returns once everything is healthy, `down` stops
-# everything it started, `logs` shows the logs, `status` says what runs.
+# everything it started, `logs` shows the logs, `status` says what runs, `pid NAME` prints the
+# pid of one process.
 #
-#   bash scripts/stack.sh up|down|logs [-f]|status
+#   bash scripts/stack.sh up|down|logs [-f]|status|pid NAME
 #
 # With a working Docker engine (and STACK_MODE unset or "docker") it drives docker compose.
-# Otherwise (or with STACK_MODE=local) it runs the real Zipkin and Jaeger (scripts/run-*.sh,
-# built by `make backends`) and the five services as local processes under honcho (Procfile),
-# detached, with the pid, log and SQLite file under $RUN_DIR.
+# Otherwise (or with STACK_MODE=local) it runs the real Kafka broker, Zipkin and Jaeger
+# (scripts/run-*.sh, fetched and built by `make backends`) and the five services as local
+# processes under supervisord, with
+# its config, socket, pid file and logs and the SQLite file under $RUN_DIR.
 #
-# Environment (local mode; the defaults are the demo's usual ports):
-#   RUN_DIR             state folder (default .run)
-#   FRONTEND_PORT 8080  BACKEND_PORT 8081  DB_PROXY_PORT 8082  CACHE_PORT 8083  WORKER_PORT 8084
-#   ZIPKIN_PORT 9411  JAEGER_ZIPKIN_PORT 9412  JAEGER_QUERY_PORT 16686
-#   JAEGER_QUERY_GRPC_PORT 16685  JAEGER_HEALTH_PORT 13133
+# Under supervisord a process that exits is started again at once, and the other processes
+# keep running. One that fails again within STACK_START_SECS of its start is retried after
+# 1 s, 2 s, 3 s, ... and given up on after STACK_START_RETRIES retries: `make logs` then says
+# "gave up on NAME" and `make status` shows it FATAL.
+#
+# Environment:
+#   *_PORT              the ports, defaults in ports.env (FRONTEND_PORT, ZIPKIN_PORT, ...);
+#                       docker compose reads the same file
+#   RUN_DIR             state folder of local mode (default .run)
 #   STACK_UP_TIMEOUT    seconds to wait for health (default 180)
+#   STACK_START_SECS    seconds a process must run to count as started (default 3)
+#   STACK_START_RETRIES quick failures in a row before giving up on a process (default 3)
 #   VENV                virtualenv with the services installed (default .venv)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,26 +33,64 @@ mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 export RUN_DIR
 VENV=${VENV:-.venv}
-pid_file="$RUN_DIR/honcho.pid"
-log_file="$RUN_DIR/stack.log"
+VENV=$(cd "$VENV" 2>/dev/null && pwd || echo "$root/$VENV")
+conf="$RUN_DIR/supervisord.conf"
+pid_file="$RUN_DIR/supervisord.pid"
+log_file="$RUN_DIR/supervisord.log"
+logs_dir="$RUN_DIR/logs"
 mode_file="$RUN_DIR/mode"
 
-export FRONTEND_PORT=${FRONTEND_PORT:-8080}
-export BACKEND_PORT=${BACKEND_PORT:-8081}
-export DB_PROXY_PORT=${DB_PROXY_PORT:-8082}
-export CACHE_PORT=${CACHE_PORT:-8083}
-export WORKER_PORT=${WORKER_PORT:-8084}
-export ZIPKIN_PORT=${ZIPKIN_PORT:-9411}
-export JAEGER_ZIPKIN_PORT=${JAEGER_ZIPKIN_PORT:-9412}
-export JAEGER_QUERY_PORT=${JAEGER_QUERY_PORT:-16686}
-export JAEGER_QUERY_GRPC_PORT=${JAEGER_QUERY_GRPC_PORT:-16685}
-export JAEGER_HEALTH_PORT=${JAEGER_HEALTH_PORT:-13133}
+# The demo's ports, written once in ports.env; what the environment sets wins.
+# shellcheck source=ports.sh
+source "$root/scripts/ports.sh"
 timeout=${STACK_UP_TIMEOUT:-180}
+start_secs=${STACK_START_SECS:-3}
+start_retries=${STACK_START_RETRIES:-3}
 
 say() { echo "stack: $*" >&2; }
 die() {
   say "$*"
   exit 1
+}
+
+# The local processes: name, group, health URL, command (run from the repository root;
+# `python` is the virtualenv's). Adding a process to the local stack is one line here.
+# A group starts and stops as one, its processes side by side; the services stop before the
+# collectors, so that their last spans still go out.
+processes() {
+  cat <<PROCESSES
+kafka     collectors tcp://127.0.0.1:$KAFKA_PORT                  bash scripts/run-kafka.sh
+zipkin    collectors http://127.0.0.1:$ZIPKIN_PORT/health           bash scripts/run-zipkin.sh
+jaeger    collectors http://127.0.0.1:$JAEGER_QUERY_PORT/api/services bash scripts/run-jaeger.sh
+db_proxy  services   http://127.0.0.1:$DB_PROXY_PORT/health         env PORT=$DB_PROXY_PORT python -m bookshop_db_proxy
+cache     services   http://127.0.0.1:$CACHE_PORT/health            env PORT=$CACHE_PORT python -m bookshop_cache
+backend   services   http://127.0.0.1:$BACKEND_PORT/health          env PORT=$BACKEND_PORT python -m bookshop_backend
+worker    services   http://127.0.0.1:$WORKER_PORT/health           env PORT=$WORKER_PORT python -m bookshop_worker
+frontend  services   http://127.0.0.1:$FRONTEND_PORT/health         env PORT=$FRONTEND_PORT python -m bookshop_frontend
+PROCESSES
+}
+
+# Lower starts first and stops last.
+group_priority() {
+  case "$1" in
+    collectors) echo 100 ;;
+    *) echo 200 ;;
+  esac
+}
+
+# name=url pairs to wait for, in start order (a tcp:// one only needs its port to accept).
+health_urls() {
+  local name url _
+  while read -r name _ url _; do echo "$name=$url"; done < <(processes)
+}
+
+# group:name, as supervisorctl knows the process $1.
+ctl_name() {
+  local name group _
+  while read -r name group _; do
+    [[ "$name" == "$1" ]] && { echo "$group:$name"; return 0; }
+  done < <(processes)
+  return 1
 }
 
 use_docker() {
@@ -58,28 +104,20 @@ use_docker() {
 
 compose() {
   if docker compose version >/dev/null 2>&1; then
-    docker compose -f "$root/docker-compose.yml" "$@"
+    docker compose -f "$root/docker-compose.yml" --env-file "$root/ports.env" "$@"
   elif command -v docker-compose >/dev/null 2>&1; then
-    docker-compose -f "$root/docker-compose.yml" "$@"
+    docker-compose -f "$root/docker-compose.yml" --env-file "$root/ports.env" "$@"
   else
     die "Docker is running but neither 'docker compose' nor 'docker-compose' is installed"
   fi
 }
 
-# name=url pairs to wait for, in start order.
-health_urls() {
-  cat <<URLS
-zipkin=http://127.0.0.1:$ZIPKIN_PORT/health
-jaeger=http://127.0.0.1:$JAEGER_QUERY_PORT/api/services
-db_proxy=http://127.0.0.1:$DB_PROXY_PORT/health
-cache=http://127.0.0.1:$CACHE_PORT/health
-backend=http://127.0.0.1:$BACKEND_PORT/health
-worker=http://127.0.0.1:$WORKER_PORT/health
-frontend=http://127.0.0.1:$FRONTEND_PORT/health
-URLS
-}
-
 http_ok() {
+  if [[ "$1" == tcp://* ]]; then
+    local address=${1#tcp://}
+    (exec 3<>"/dev/tcp/${address%:*}/${address##*:}") 2>/dev/null
+    return
+  fi
   if command -v curl >/dev/null 2>&1; then
     curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
   else
@@ -88,41 +126,96 @@ http_ok() {
   fi
 }
 
-honcho_running() {
+# The body of a GET (empty when it does not answer 2xx).
+http_body() {
+  if [[ "$1" == tcp://* ]]; then
+    if http_ok "$1"; then echo '{"status": "ok"}'; fi
+    return 0
+  fi
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS --max-time 3 "$1" 2>/dev/null || true
+  else
+    python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' \
+      "$1" 2>/dev/null || true
+  fi
+}
+
+supervisor_running() {
   [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
 }
 
+ctl() {
+  "$VENV/bin/supervisorctl" -c "$conf" "$@"
+}
+
+# Names of the processes supervisord gave up on (from its log).
+given_up() {
+  grep -o "gave up: [A-Za-z0-9_]*" "$log_file" 2>/dev/null | awk '{print $3}' | sort -u || true
+}
+
+# Pids supervisord has spawned, from its log: what `down` may kill if supervisord cannot.
+spawned_pids() {
+  grep -o "spawned: '[A-Za-z0-9_]*' with pid [0-9]*" "$log_file" 2>/dev/null |
+    awk '{print $NF}' || true
+}
+
+# $1: local or docker. The locally built Jaeger has no UI assets (its UI page is a
+# placeholder), so local mode points to its query API and to Zipkin's UI instead.
 print_urls() {
+  echo "The bookshop is up:"
+  echo "  frontend    http://127.0.0.1:$FRONTEND_PORT"
+  echo "  Zipkin UI   http://127.0.0.1:$ZIPKIN_PORT/zipkin/"
+  echo "  Kafka       127.0.0.1:$KAFKA_PORT (topic orders: the backend's jobs for the worker)"
+  if [[ "$1" == docker ]]; then
+    echo "  Jaeger UI   http://127.0.0.1:$JAEGER_QUERY_PORT"
+  else
+    echo "  Jaeger API  http://127.0.0.1:$JAEGER_QUERY_PORT/api/traces/{trace id}"
+    echo "No Jaeger UI: the locally built Jaeger has none, so browse traces in Zipkin's UI;" \
+      "with Docker, 'make up' runs Jaeger's image, which has it."
+  fi
   cat <<URLS
-The bookshop is up:
-  frontend   http://127.0.0.1:$FRONTEND_PORT
-  Zipkin UI  http://127.0.0.1:$ZIPKIN_PORT/zipkin/
-  Jaeger UI  http://127.0.0.1:$JAEGER_QUERY_PORT
 Try: curl -si -X POST -H 'Content-Type: application/json' \\
        -d '{"book_id": 1, "quantity": 1}' http://127.0.0.1:$FRONTEND_PORT/api/orders
-Stop it with 'make down'; logs with 'make logs'.
+Status with 'make status'; stop it with 'make down'; logs with 'make logs'.
 URLS
 }
 
 # What docker compose publishes on this host.
 published_urls() {
-  health_urls | grep -E '^(zipkin|jaeger|frontend)='
+  health_urls | grep -E '^(kafka|zipkin|jaeger|frontend)='
+}
+
+# Print the tail of each process log and of supervisord's.
+log_tails() {
+  local f
+  for f in "$logs_dir"/*.log "$log_file"; do
+    [[ -f "$f" ]] || continue
+    echo "--- $(basename "$f" .log) (last lines of $f)"
+    tail -n "${1:-20}" "$f"
+  done
 }
 
 # Wait for each name=url printed by the function named in $1.
 wait_all_healthy() {
-  local list=${1:-health_urls} deadline=$((SECONDS + timeout)) name url
+  local list=${1:-health_urls} deadline=$((SECONDS + timeout)) name url fatal
   while IFS='=' read -r name url; do
     until http_ok "$url"; do
-      if [[ "$(cat "$mode_file" 2>/dev/null)" == local ]] && ! honcho_running; then
-        say "the stack exited while waiting for $name ($url); last log lines:"
-        tail -n 40 "$log_file" >&2 || true
-        rm -f "$pid_file"
-        exit 1
+      if [[ "$(cat "$mode_file" 2>/dev/null)" == local ]]; then
+        if ! supervisor_running; then
+          say "supervisord exited while waiting for $name ($url)"
+          log_tails 40 >&2
+          exit 1
+        fi
+        fatal=$(given_up | tr '\n' ' ')
+        if [[ -n "$fatal" ]]; then
+          say "gave up on ${fatal% }: it kept exiting right after its start"
+          log_tails 40 >&2
+          exit 1
+        fi
       fi
       if ((SECONDS > deadline)); then
-        say "$name did not become healthy at $url within ${timeout}s; last log lines:"
-        tail -n 40 "$log_file" >&2 || true
+        say "$name did not become healthy at $url within ${timeout}s"
+        log_tails 40 >&2
         bash "$0" down || true
         exit 1
       fi
@@ -132,24 +225,78 @@ wait_all_healthy() {
   done < <("$list")
 }
 
+write_config() {
+  local name url command
+  cat <<CONF
+; Written by scripts/stack.sh up; regenerated at every start.
+[unix_http_server]
+file=$RUN_DIR/supervisor.sock
+chmod=0700
+
+[supervisord]
+logfile=$log_file
+logfile_maxbytes=0
+pidfile=$pid_file
+childlogdir=$logs_dir
+directory=$root
+identifier=bookshop
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$RUN_DIR/supervisor.sock
+CONF
+  local group
+  while read -r name group url command; do
+    cat <<PROGRAM
+
+[program:$name]
+; healthy when $url answers 2xx
+command=$command
+directory=$root
+autostart=true
+autorestart=true
+startsecs=$start_secs
+startretries=$start_retries
+stopsignal=TERM
+stopwaitsecs=15
+stopasgroup=true
+killasgroup=true
+redirect_stderr=true
+stdout_logfile=$logs_dir/$name.log
+stdout_logfile_maxbytes=0
+PROGRAM
+  done < <(processes)
+  for group in $(processes | awk '{print $2}' | sort -u); do
+    cat <<GROUP
+
+[group:$group]
+programs=$(processes | awk -v g="$group" '$2 == g {print $1}' | paste -sd, -)
+priority=$(group_priority "$group")
+GROUP
+  done
+}
+
 up_local() {
-  if honcho_running; then
-    say "already running (pid $(cat "$pid_file"))"
-    print_urls
+  if supervisor_running; then
+    say "already running (supervisord pid $(cat "$pid_file"))"
+    print_urls local
     return 0
   fi
-  [[ -x "$VENV/bin/honcho" ]] || die "$VENV/bin/honcho is missing; run 'make venv' first"
+  [[ -x "$VENV/bin/supervisord" ]] || die "$VENV/bin/supervisord is missing; run 'make venv' first"
   [[ -f .cache/bin/jaeger ]] || die "Jaeger is not built; run 'make backends' first"
+  [[ -d .cache/kafka/libs ]] || die "Kafka is not fetched; run 'make backends' first"
   local name url port
   while IFS='=' read -r name url; do
-    port=${url#http://127.0.0.1:}
+    port=${url#*://127.0.0.1:}
     port=${port%%/*}
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       die "port $port ($name) is already in use; stop what holds it or set ${name^^}_PORT"
     fi
   done < <(health_urls)
 
-  export PATH="$root/$VENV/bin:$PATH"
+  export PATH="$VENV/bin:$PATH"
   export PYTHONUNBUFFERED=1
   export HOST=127.0.0.1
   export ZIPKIN_ENDPOINTS="http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans,http://127.0.0.1:$JAEGER_ZIPKIN_PORT/api/v2/spans"
@@ -157,18 +304,26 @@ up_local() {
   export CACHE_URL="http://127.0.0.1:$CACHE_PORT"
   export DB_PROXY_URL="http://127.0.0.1:$DB_PROXY_PORT"
   export DB_PATH="$RUN_DIR/bookshop.db"
+  export KAFKA_DATA_DIR="$RUN_DIR/kafka"
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
   export ZIPKIN_UI_URL="http://127.0.0.1:$ZIPKIN_PORT"
   export JAEGER_UI_URL="http://127.0.0.1:$JAEGER_QUERY_PORT"
+  export JAEGER_HAS_UI=false
 
   echo local >"$mode_file"
-  : >"$log_file"
-  # A session of its own, so the stack outlives this shell and `down` can end all of it.
-  setsid nohup "$VENV/bin/honcho" --no-colour start -f "$root/Procfile" -d "$root" \
-    >>"$log_file" 2>&1 </dev/null &
-  echo $! >"$pid_file"
-  say "started honcho (pid $(cat "$pid_file")), logs in $log_file"
+  mkdir -p "$logs_dir"
+  rm -f "$logs_dir"/*.log "$log_file"
+  write_config >"$conf"
+  # supervisord detaches itself (its own session), so the stack outlives this shell.
+  "$VENV/bin/supervisord" -c "$conf" </dev/null || die "supervisord did not start (config $conf)"
+  for _ in $(seq 1 50); do
+    supervisor_running && break
+    sleep 0.1
+  done
+  supervisor_running || die "supervisord did not write $pid_file"
+  say "started supervisord (pid $(cat "$pid_file")), logs in $logs_dir"
   wait_all_healthy
-  print_urls
+  print_urls local
 }
 
 down_local() {
@@ -176,29 +331,72 @@ down_local() {
     say "not running"
     return 0
   fi
-  local pid children
+  local pid pids
   pid=$(cat "$pid_file")
-  # honcho starts each process in its own process group: remember them in case it dies first.
-  children=$(grep -o 'started (pid=[0-9]*)' "$log_file" 2>/dev/null | grep -o '[0-9]*' || true)
+  # Remember what it started, in case supervisord cannot stop it all.
+  pids=$(spawned_pids)
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
+    ctl shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
     if kill -0 "$pid" 2>/dev/null; then
-      say "honcho did not stop within 20s; killing its session"
-      kill -KILL -- "-$pid" 2>/dev/null || true
+      say "supervisord did not stop within 30s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
-  for child in $children; do
+  # Each program runs in a process group of its own, led by the pid supervisord spawned.
+  for child in $pids; do
     if kill -0 "$child" 2>/dev/null; then
       say "killing leftover process group $child"
-      kill -KILL -- "-$child" 2>/dev/null || true
+      kill -KILL -- "-$child" 2>/dev/null || kill -KILL "$child" 2>/dev/null || true
     fi
   done
   rm -f "$pid_file"
   say "stopped"
+}
+
+logs_local() {
+  local f name fatal
+  if [[ "${1:-}" == "-f" ]]; then
+    exec tail -n 50 -F "$log_file" "$logs_dir"/*.log
+  fi
+  for f in "$logs_dir"/*.log; do
+    [[ -f "$f" ]] || continue
+    name=$(basename "$f" .log)
+    sed "s/^/$name | /" "$f"
+  done
+  sed "s/^/supervisord | /" "$log_file"
+  for fatal in $(given_up); do
+    echo "stack: gave up on $fatal: it kept exiting right after its start (its log is above)"
+  done
+}
+
+# One line per process: state, pid, uptime, restarts, health (and the health URL).
+status_local() {
+  local name group url _ line state pid uptime spawns restarts body health
+  local all
+  all=$(ctl status 2>/dev/null || true)
+  printf '%-9s %-9s %-8s %-10s %-8s %-9s %s\n' PROCESS STATE PID UPTIME RESTARTS HEALTH URL
+  while read -r name group url _; do
+    line=$(grep "^$group:$name " <<<"$all" || true)
+    state=$(awk '{print $2}' <<<"$line")
+    pid=$(grep -o 'pid [0-9]*' <<<"$line" | awk '{print $2}' || true)
+    uptime=$(grep -o 'uptime [0-9:a-z ,]*' <<<"$line" | sed 's/^uptime //; s/ days*, /d/' || true)
+    spawns=$(grep -c "spawned: '$name' with pid" "$log_file" 2>/dev/null || true)
+    restarts=$((${spawns:-0} > 0 ? ${spawns:-0} - 1 : 0))
+    body=$(http_body "$url")
+    if [[ -z "$body" ]]; then
+      health=down
+    else
+      health=$(grep -o '"status": *"[a-z]*"' <<<"$body" | head -n 1 | sed 's/.*"\([a-z]*\)"$/\1/' || true)
+      health=${health:-ok}
+      grep -q '"dropping": *true' <<<"$body" && health="$health,dropping"
+    fi
+    printf '%-9s %-9s %-8s %-10s %-8s %-9s %s\n' "$name" "${state:-?}" "${pid:--}" \
+      "${uptime:--}" "$restarts" "$health" "$url"
+  done < <(processes)
 }
 
 cmd=${1:-}
@@ -208,7 +406,7 @@ case "$cmd" in
       echo docker >"$mode_file"
       compose up --build -d --wait 2>/dev/null || compose up --build -d
       wait_all_healthy published_urls
-      print_urls
+      print_urls docker
     else
       up_local
     fi
@@ -226,7 +424,7 @@ case "$cmd" in
     if [[ "$(cat "$mode_file" 2>/dev/null)" == docker ]]; then
       compose logs "$@"
     elif [[ -f "$log_file" ]]; then
-      if [[ "${1:-}" == "-f" ]]; then tail -n 200 -f "$log_file"; else cat "$log_file"; fi
+      logs_local "$@"
     else
       say "no logs yet ($log_file); start the stack with 'make up'"
     fi
@@ -234,17 +432,23 @@ case "$cmd" in
   status)
     if [[ "$(cat "$mode_file" 2>/dev/null)" == docker ]]; then
       compose ps
-    elif honcho_running; then
-      say "running (honcho pid $(cat "$pid_file"))"
-      while IFS='=' read -r name url; do
-        if http_ok "$url"; then say "  $name healthy"; else say "  $name NOT healthy ($url)"; fi
-      done < <(health_urls)
+    elif supervisor_running; then
+      say "running (supervisord pid $(cat "$pid_file"))"
+      status_local
     else
       say "not running"
       exit 3
     fi
     ;;
+  pid)
+    name=${2:-}
+    full=$(ctl_name "$name") || die "usage: $0 pid NAME (one of: $(processes | awk '{print $1}' | tr '\n' ' '))"
+    supervisor_running || die "not running"
+    pid=$(ctl pid "$full")
+    [[ "$pid" =~ ^[1-9][0-9]*$ ]] || die "$name has no pid now ($pid)"
+    echo "$pid"
+    ;;
   *)
-    die "usage: $0 up|down|logs [-f]|status"
+    die "usage: $0 up|down|logs [-f]|status|pid NAME"
     ;;
 esac

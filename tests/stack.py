@@ -4,11 +4,15 @@ It starts scripts/stack.sh as `make up` does, on free ports with its own run fol
 developer's running demo is left alone, and stops it with `scripts/stack.sh down` at the end of
 the session. The end-to-end, load and browser tests share the one stack. A stack that cannot
 start fails the tests with its log; nothing is skipped. Loaded by tests/conftest.py.
+
+`Bookshop.pid` asks the stack's supervisord for a process's pid, so that a test kills only a
+process of its own stack, by pid.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,40 +20,33 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT, free_ports, log_tail
+from tests.servers import ROOT, free_ports
 
-__all__ = ["Bookshop", "bookshop"]
+__all__ = ["DEMO_PORTS", "PORT_NAMES", "Bookshop", "bookshop", "run_stack"]
 
-_PORT_NAMES = (
-    "FRONTEND_PORT",
-    "BACKEND_PORT",
-    "DB_PROXY_PORT",
-    "CACHE_PORT",
-    "WORKER_PORT",
-    "ZIPKIN_PORT",
-    "JAEGER_ZIPKIN_PORT",
-    "JAEGER_QUERY_PORT",
-    "JAEGER_QUERY_GRPC_PORT",
-    "JAEGER_HEALTH_PORT",
-)
+
+def _read_ports(path: Path) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            ports[name.strip()] = int(value)
+    return ports
+
+
+# The demo's ports as ports.env writes them (the one place they are written).
+DEMO_PORTS = _read_ports(ROOT / "ports.env")
+PORT_NAMES = tuple(DEMO_PORTS)
 
 _stack_log = pytest.StashKey[Path]()
 
 
-@dataclass(frozen=True)
-class Bookshop:
-    """Where the stack under test listens."""
-
-    frontend: str
-    zipkin: str
-    jaeger: str
-    services: Mapping[str, str] = field(default_factory=dict)
-    log_path: Path | None = None
-
-
-def _stack(command: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+def run_stack(
+    *args: str, env: Mapping[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run `scripts/stack.sh ARGS...` with `env` (its whole environment)."""
     return subprocess.run(
-        ["bash", str(ROOT / "scripts/stack.sh"), command],
+        ["bash", str(ROOT / "scripts/stack.sh"), *args],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -60,25 +57,59 @@ def _stack(command: str, env: dict[str, str], timeout: float) -> subprocess.Comp
     )
 
 
+@dataclass(frozen=True)
+class Bookshop:
+    """Where the stack under test listens, and its supervisor's view of its processes."""
+
+    frontend: str
+    zipkin: str
+    jaeger: str
+    services: Mapping[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    up_output: str = ""
+
+    def pid(self, name: str) -> int:
+        """The pid of the stack's process `name` now (fails the test when it has none)."""
+        result = run_stack("pid", name, env=self.env, timeout=30)
+        assert result.returncode == 0, f"no pid for {name}: {result.stderr.strip()}"
+        return int(result.stdout.strip())
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send `sig` to the stack's process `name`; returns the pid that got it."""
+        pid = self.pid(name)
+        os.kill(pid, sig)
+        return pid
+
+    def logs(self) -> str:
+        """What `make logs` prints for this stack."""
+        return run_stack("logs", env=self.env, timeout=30).stdout
+
+    def status(self) -> str:
+        """What `make status` prints for this stack."""
+        result = run_stack("status", env=self.env, timeout=60)
+        return result.stdout + result.stderr
+
+
 @pytest.fixture(scope="session")
 def bookshop(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Bookshop]:
-    """The five services, Zipkin and Jaeger, running locally under honcho."""
+    """The five services, Zipkin and Jaeger, running locally under supervisord."""
     run_dir = tmp_path_factory.mktemp("stack", numbered=False)
-    ports = dict(zip(_PORT_NAMES, (str(p) for p in free_ports(len(_PORT_NAMES))), strict=True))
+    ports = dict(zip(PORT_NAMES, (str(p) for p in free_ports(len(PORT_NAMES))), strict=True))
     env = {**os.environ, **ports, "RUN_DIR": str(run_dir), "STACK_MODE": "local"}
-    request.config.stash[_stack_log] = run_dir / "stack.log"
+    request.config.stash[_stack_log] = run_dir / "supervisord.log"
     try:
-        started = _stack("up", env, timeout=300)
+        started = run_stack("up", env=env, timeout=300)
     except subprocess.TimeoutExpired:
-        _stack("down", env, timeout=60)
-        pytest.fail(f"stack.sh up did not return in 300 s:\n{log_tail(run_dir / 'stack.log')}")
+        run_stack("down", env=env, timeout=60)
+        pytest.fail(f"stack.sh up did not return in 300 s:\n{_logs(env)}")
     if started.returncode != 0:
-        _stack("down", env, timeout=60)
+        run_stack("down", env=env, timeout=60)
         pytest.fail(
             f"the local stack did not start (stack.sh up exited {started.returncode}):\n"
-            f"{started.stderr}\n{log_tail(run_dir / 'stack.log')}",
+            f"{started.stderr}\n{_logs(env)}",
             pytrace=False,
         )
     try:
@@ -93,11 +124,18 @@ def bookshop(
                 "cache": f"http://127.0.0.1:{ports['CACHE_PORT']}",
                 "worker": f"http://127.0.0.1:{ports['WORKER_PORT']}",
             },
-            log_path=run_dir / "stack.log",
+            log_path=run_dir / "supervisord.log",
+            env=env,
+            up_output=started.stdout + started.stderr,
         )
     finally:
-        stopped = _stack("down", env, timeout=90)
+        stopped = run_stack("down", env=env, timeout=90)
         assert stopped.returncode == 0, stopped.stderr
+
+
+def _logs(env: Mapping[str, str], lines: int = 200) -> str:
+    text = run_stack("logs", env=env, timeout=30).stdout
+    return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -108,5 +146,6 @@ def pytest_runtest_makereport(
     report = yield
     path = item.config.stash.get(_stack_log, None)
     if report.failed and path is not None and "bookshop" in getattr(item, "fixturenames", ()):
-        report.sections.append((f"stack log ({path})", log_tail(path, lines=80)))
+        logs = _logs({**os.environ, "RUN_DIR": str(path.parent)}, lines=120)
+        report.sections.append((f"stack logs ({path.parent})", logs))
     return report

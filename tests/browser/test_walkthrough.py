@@ -1,12 +1,13 @@
 """The README's walkthrough in a real browser: order on the page, open the trace, slow the db.
 
 Zipkin's UI is the real one (served by the Zipkin jar). The locally built Jaeger serves its
-query API but no UI assets (its UI page is a placeholder), so Jaeger is checked through the
-page's "Jaeger API (JSON)" link instead of its UI.
+query API but no UI assets (its UI page is a placeholder), so the page (told so by the
+stack) links only that API, says why in one line, and Jaeger is checked through it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -43,15 +44,23 @@ async def test_order_opens_in_zipkin_with_all_five_services_and_in_jaeger(
     trace_id = await place_order(shop, book_id=1)
     await shot(shop, screenshots, "shop-order")
 
+    shown = shop.locator("#trace-card .links a:visible")
     links = {
-        name: await shop.locator(f"#{name}").get_attribute("href")
-        for name in ("zipkin-link", "jaeger-link", "jaeger-api-link")
+        str(await link.get_attribute("id")): await link.get_attribute("href")
+        for link in await shown.all()
     }
     assert links == {
         "zipkin-link": f"{bookshop.zipkin}/zipkin/traces/{trace_id}",
-        "jaeger-link": f"{bookshop.jaeger}/trace/{trace_id}",
         "jaeger-api-link": f"{bookshop.jaeger}/api/traces/{trace_id}",
     }
+    await expect(shop.locator("#jaeger-link")).to_be_hidden()
+    await expect(shop.locator("#jaeger-note")).to_be_visible()
+    await expect(shop.locator("#jaeger-note")).to_contain_text("has no UI")
+    assert await shop.locator("#zipkin-home").get_attribute("href") == f"{bookshop.zipkin}/zipkin/"
+    jaeger_home = await shop.locator("#jaeger-home").get_attribute("href")
+    assert jaeger_home == f"{bookshop.jaeger}/api/services"
+    logged = shop.locator("#log li").first.locator("a")
+    assert await logged.all_inner_texts() == ["Zipkin", "Jaeger API"]
 
     zipkin = await follow(shop, "zipkin-link")
     assert zipkin.url == links["zipkin-link"]
@@ -71,6 +80,10 @@ async def test_order_opens_in_zipkin_with_all_five_services_and_in_jaeger(
 
     await reload_until(jaeger_api, jaeger_has_all, what=f"Jaeger's API to list {FIVE_SERVICES}")
     await shot(jaeger_api, screenshots, "jaeger-api-trace")
+
+    home = await follow(shop, "jaeger-home")
+    assert home.url == jaeger_home
+    assert "data" in json.loads(await home.locator("body").inner_text())
 
 
 async def test_slow_database_knob_shows_in_zipkin_and_the_dependency_graph(

@@ -104,7 +104,9 @@ async def test_health_is_never_traced_nor_idle_polling(
     b3 = {"X-B3-TraceId": trace_id, "X-B3-SpanId": secrets.token_hex(8), "X-B3-Sampled": "1"}
     for name, url in bookshop.services.items():
         status, body = await get_json(http, f"{url}/health", headers=b3)
-        assert (status, body) == (200, {"status": "ok", "service": name})
+        assert (status, body["status"], body["service"]) == (200, "ok", name), body
+        assert set(body["dependencies"].values()) <= {"ok"}, body
+        assert body["tracing"]["dropping"] is False, body
     await wait_full_order_trace(bookshop, http, book_id=12)
     assert await zipkin_trace(bookshop, http, trace_id) == []
     for name in bookshop.services:

@@ -50,12 +50,21 @@ async def test_order_trace_is_whole_in_zipkin_and_jaeger(
 
     producers = [s for s in spans if s.get("kind") == "PRODUCER"]
     consumers = [s for s in spans if s.get("kind") == "CONSUMER"]
-    assert [service(s) for s in producers] == ["backend"]
-    assert [service(s) for s in consumers] == ["worker"]
-    assert consumers[0]["parentId"] == producers[0]["id"]
+    assert [(service(s), s["name"]) for s in producers] == [("backend", "publish orders")]
+    assert [(service(s), s["name"]) for s in consumers] == [("worker", "process orders")]
+    producer, consumer = producers[0], consumers[0]
+    assert consumer["parentId"] == producer["id"]
+    for span in (producer, consumer):
+        assert span["remoteEndpoint"]["serviceName"] == "kafka"
+        assert span["tags"]["messaging.system"] == "kafka"
+        assert span["tags"]["messaging.destination"] == "orders"
+    # the consumer read the record where the broker told the producer it was written
+    for tag in ("messaging.kafka.partition", "messaging.kafka.offset"):
+        assert consumer["tags"][tag] == producer["tags"][tag]
+        assert producer["tags"][tag].isdigit()
 
     statements = [s for s in spans if service(s) == "db_proxy" and "kind" not in s]
-    assert len(statements) == 5
+    assert len(statements) == 4
     for statement in statements:
         sql = statement["tags"]["db.statement"]
         assert sql.split()[0] in ("SELECT", "INSERT", "UPDATE"), sql

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import bookshop_cache
 import bookshop_db_proxy
 import bookshop_frontend
 import bookshop_worker
+from bookshop_backend.jobs import JobPublisher
+from bookshop_backend.typedefs import PUBLISHER_KEY
 from bookshop_common import TracerFactory
 
 __all__ = ["BASE_ENV", "Stack", "eventually", "start_stack", "stub_tracer_factory"]
@@ -56,6 +59,7 @@ class Stack:
     client: TestClient[web.Request, web.Application]
     transport: az.StubTransport
     servers: dict[str, TestServer]
+    queue: str
 
     def spans(self) -> list[Span]:
         return [record.asdict() for record in self.transport.records]
@@ -66,10 +70,21 @@ class Stack:
     def url(self, service: str) -> str:
         return str(self.servers[service].make_url("")).rstrip("/")
 
-    def worker_stats(self) -> Any:
-        app = self.servers["worker"].app
+    def _app(self, service: str) -> web.Application:
+        app = self.servers[service].app
         assert app is not None
-        return app[bookshop_worker.typedefs.CONSUMER_KEY].stats
+        return app
+
+    def worker_stats(self) -> Any:
+        return self._app("worker")[bookshop_worker.typedefs.CONSUMER_KEY].stats
+
+    def tracer(self) -> az.Tracer:
+        """The backend's tracer."""
+        return az.get_tracer(self._app("backend"))
+
+    def publisher(self) -> JobPublisher:
+        """The backend's producer of jobs on this stack's topic."""
+        return self._app("backend")[PUBLISHER_KEY]
 
 
 async def start_stack(
@@ -77,15 +92,24 @@ async def start_stack(
     aiohttp_client: AiohttpClient,
     tmp_path: Path,
     *,
+    kafka_bootstrap: str,
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Stack:
+    """The five services; jobs go through `kafka_bootstrap` on a topic of this stack's own."""
     transport = az.StubTransport()
     factory = stub_tracer_factory(transport)
     extra = extra_env or {}
     servers: dict[str, TestServer] = {}
+    # A topic and a consumer group per stack: no test sees another's jobs.
+    queue = f"orders-{secrets.token_hex(6)}"
+    kafka_env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "JOB_QUEUE": queue,
+        "JOB_CONSUMER_GROUP": f"worker-{queue}",
+    }
 
     def env(service: str, **values: str) -> dict[str, str]:
-        return {**BASE_ENV, **values, **extra.get(service, {})}
+        return {**BASE_ENV, **kafka_env, **values, **extra.get(service, {})}
 
     def url(service: str) -> str:
         return str(servers[service].make_url("")).rstrip("/")
@@ -118,7 +142,6 @@ async def start_stack(
                     "worker",
                     CACHE_URL=url("cache"),
                     DB_PROXY_URL=url("db_proxy"),
-                    POLL_TIMEOUT="0.2",
                 )
             ),
             tracer_factory=factory,
@@ -132,4 +155,4 @@ async def start_stack(
     )
     assert isinstance(client.server, TestServer)
     servers["frontend"] = client.server
-    return Stack(client=client, transport=transport, servers=servers)
+    return Stack(client=client, transport=transport, servers=servers, queue=queue)

@@ -1,8 +1,6 @@
-"""The cache service: TTL store, FIFO queue with a waiting pop, and its HTTP API."""
+"""The cache service: the TTL store and its HTTP API (the job queue lives in Kafka)."""
 
 from __future__ import annotations
-
-import asyncio
 
 import pytest
 from aiohttp import web
@@ -11,7 +9,7 @@ from pytest_aiohttp import AiohttpClient
 
 import aiozipkin as az
 from bookshop_cache import Settings, create_app
-from bookshop_cache.store import JobQueue, KeyValueStore, QueueFull
+from bookshop_cache.store import KeyValueStore
 from tests.services.stack import BASE_ENV, stub_tracer_factory
 
 
@@ -45,38 +43,6 @@ def test_oldest_entries_are_evicted_past_max_keys() -> None:
     assert store.delete("c") is False
 
 
-async def test_queue_is_fifo_and_pop_times_out() -> None:
-    queue = JobQueue(max_jobs=2)
-    queue.push({"n": 1})
-    queue.push({"n": 2})
-    with pytest.raises(QueueFull):
-        queue.push({"n": 3})
-    assert await queue.pop(0.1) == {"n": 1}
-    assert await queue.pop(0.1) == {"n": 2}
-    assert await queue.pop(0.05) is None
-
-
-async def test_waiting_pops_are_served_in_order() -> None:
-    queue = JobQueue(max_jobs=10)
-    first = asyncio.create_task(queue.pop(2))
-    second = asyncio.create_task(queue.pop(2))
-    await asyncio.sleep(0.01)
-    queue.push("a")
-    queue.push("b")
-    assert (await first, await second) == ("a", "b")
-
-
-async def test_a_cancelled_waiter_passes_its_job_on() -> None:
-    queue = JobQueue(max_jobs=10)
-    first = asyncio.create_task(queue.pop(2))
-    second = asyncio.create_task(queue.pop(2))
-    await asyncio.sleep(0.01)
-    queue.push("job")
-    first.cancel()
-    assert await second == "job"
-    assert first.cancelled()
-
-
 async def _client(
     aiohttp_client: AiohttpClient,
 ) -> tuple[TestClient[web.Request, web.Application], az.StubTransport]:
@@ -107,9 +73,6 @@ async def test_key_value_api(aiohttp_client: AiohttpClient) -> None:
         pytest.param("PUT", "/kv/k", {"value": 1, "ttl": 0}, 400, id="zero-ttl"),
         pytest.param("PUT", "/kv/k", {"value": 1, "ttl": "soon"}, 400, id="ttl-not-number"),
         pytest.param("PUT", "/kv/k", {"value": "x" * 70_000}, 413, id="oversize"),
-        pytest.param("POST", "/queues/jobs", {"job": "text"}, 400, id="job-not-object"),
-        pytest.param("POST", "/queues/Bad!", {"job": {}}, 400, id="bad-queue-name"),
-        pytest.param("POST", "/queues/jobs/pop?timeout=99", None, 400, id="pop-timeout"),
     ],
 )
 async def test_bad_requests_get_4xx_json(
@@ -121,15 +84,9 @@ async def test_bad_requests_get_4xx_json(
     assert (await resp.json())["status"] == status
 
 
-async def test_push_then_pop_and_pop_timeout(aiohttp_client: AiohttpClient) -> None:
+async def test_the_queue_endpoints_are_gone(aiohttp_client: AiohttpClient) -> None:
     client, _ = await _client(aiohttp_client)
-    waiting = asyncio.ensure_future(client.post("/queues/jobs/pop?timeout=2"))
-    await asyncio.sleep(0.05)
-    resp = await client.post("/queues/jobs", json={"job": {"n": 1}})
-    assert resp.status == 202
-    popped = await waiting
-    assert popped.status == 200
-    assert await popped.json() == {"queue": "jobs", "job": {"n": 1}}
-    empty = await client.post("/queues/jobs/pop?timeout=0.05")
-    assert empty.status == 204
-    assert (await (await client.get("/queues/jobs")).json())["length"] == 0
+    assert (await client.post("/queues/orders", json={"job": {}})).status == 404
+    assert (await client.post("/queues/orders/pop")).status == 404
+    resp = await client.get("/stats")
+    assert await resp.json() == {"keys": 0}

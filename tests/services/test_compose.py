@@ -11,8 +11,10 @@ import yaml
 
 from tests.servers import ROOT
 from tests.services.test_settings import SETTINGS
+from tests.stack import DEMO_PORTS
 
 APP_SERVICES = ["frontend", "backend", "db_proxy", "cache", "worker"]
+PORTS_ENV = ROOT / "ports.env"
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def compose() -> dict[str, Any]:
     if binary is None:
         pytest.fail("docker-compose is not installed; run scripts/system-deps.sh")
     result = subprocess.run(
-        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(PORTS_ENV), "config"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -35,7 +37,8 @@ def compose() -> dict[str, Any]:
 
 
 def test_all_services_are_defined(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"zipkin", "jaeger", *APP_SERVICES}
+    assert set(compose["services"]) == {"kafka", "zipkin", "jaeger", *APP_SERVICES}
+    assert compose["services"]["kafka"]["image"].startswith("apache/kafka:4.")
     assert compose["services"]["zipkin"]["image"].startswith("openzipkin/zipkin:")
     assert compose["services"]["jaeger"]["image"].startswith("jaegertracing/jaeger:2")
 
@@ -64,7 +67,7 @@ def test_service_environment_satisfies_its_settings(compose: dict[str, Any], ser
 
 
 @pytest.mark.parametrize(
-    "service", [pytest.param(s, id=s) for s in ["zipkin", "jaeger", *APP_SERVICES]]
+    "service", [pytest.param(s, id=s) for s in ["kafka", "zipkin", "jaeger", *APP_SERVICES]]
 )
 def test_healthchecks_and_start_order(compose: dict[str, Any], service: str) -> None:
     spec = compose["services"][service]
@@ -75,10 +78,55 @@ def test_healthchecks_and_start_order(compose: dict[str, Any], service: str) -> 
         assert {"zipkin", "jaeger"} <= set(spec["depends_on"])
 
 
+def _published(port: Any) -> tuple[str | None, int]:
+    """(host address, published port) of a port as `docker-compose config` prints it."""
+    if isinstance(port, dict):
+        return port.get("host_ip"), int(port["published"])
+    # "127.0.0.1:9092:9092/tcp": a mapping bound to one host address stays a string
+    host, published, _ = str(port).split("/")[0].rsplit(":", 2)
+    return host, int(published)
+
+
 def test_ports_are_published(compose: dict[str, Any]) -> None:
     def published(service: str) -> set[int]:
-        return {int(p["published"]) for p in compose["services"][service].get("ports", [])}
+        return {_published(p)[1] for p in compose["services"][service].get("ports", [])}
 
-    assert published("frontend") == {8080}
-    assert published("zipkin") == {9411}
-    assert published("jaeger") == {16686}
+    assert published("frontend") == {DEMO_PORTS["FRONTEND_PORT"]}
+    assert published("zipkin") == {DEMO_PORTS["ZIPKIN_PORT"]}
+    assert published("jaeger") == {DEMO_PORTS["JAEGER_QUERY_PORT"]}
+    assert published("kafka") == {DEMO_PORTS["KAFKA_PORT"]}
+    assert _published(compose["services"]["kafka"]["ports"][0])[0] == "127.0.0.1"
+
+
+def test_every_port_comes_from_ports_env() -> None:
+    binary = shutil.which("docker-compose")
+    assert binary is not None, "docker-compose is not installed; run scripts/system-deps.sh"
+    result = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0, "docker-compose.yml has ports that ports.env does not set"
+    assert "set in ports.env" in result.stderr, result.stderr
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    written = [str(port) for port in DEMO_PORTS.values() if str(port) in text]
+    assert not written, f"docker-compose.yml writes the ports {written} itself"
+
+
+def test_kafka_runs_kraft_and_the_queue_services_use_it(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    internal = next(
+        item.split("//", 1)[1]
+        for item in kafka["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        if item.startswith("INTERNAL://")
+    )
+    for service in ("backend", "worker"):
+        spec = compose["services"][service]
+        assert spec["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == internal
+        assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
+

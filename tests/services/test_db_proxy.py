@@ -72,13 +72,31 @@ async def test_orders_are_inserted_and_shipped(
     assert statements == [
         "select book id",
         "insert order",
-        "select order status",
         "update order status",
         "update book stock",
+        "update order status",
         "select order status",
         "select order",
         "select book",
     ]
+
+
+async def test_a_cancelled_order_is_never_shipped(
+    aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    client, _ = await _client(aiohttp_client, tmp_path / "db.sqlite")
+    _, body = await _query(client, "insert_order", {"book_id": 2, "quantity": 1})
+    order_id = body["rows"][0]["order_id"]
+    _, body = await _query(
+        client, "update_order_status", {"order_id": order_id, "status": "cancelled"}
+    )
+    assert body["rows"][0]["changed"] is True
+    _, body = await _query(
+        client, "update_order_status", {"order_id": order_id, "status": "shipped"}
+    )
+    assert body["rows"][0] == {"order_id": order_id, "status": "cancelled", "changed": False}
+    _, body = await _query(client, "get_book", {"book_id": 2})
+    assert body["rows"][0]["stock"] == 1000
 
 
 async def test_data_survives_a_restart(aiohttp_client: AiohttpClient, tmp_path: Path) -> None:

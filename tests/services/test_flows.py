@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
+from tests.servers import KafkaBroker, free_ports
 from tests.services.stack import Span, Stack, eventually, start_stack
 
 JSON = {"Content-Type": "application/json"}
+# Joining the consumer group and the first fetch take a few seconds on a busy machine.
+KAFKA_TIMEOUT = 30.0
 
 
 def _service(span: Span) -> str:
@@ -38,7 +42,7 @@ async def test_order_trace_spans_all_five_services(stack: Stack) -> None:
     def consumer_done() -> bool:
         return any(s.get("kind") == "CONSUMER" for s in stack.trace(trace_id))
 
-    await eventually(consumer_done, what="the worker's CONSUMER span")
+    await eventually(consumer_done, timeout=KAFKA_TIMEOUT, what="the worker's CONSUMER span")
     resp = await stack.client.get(f"/api/orders/{body['order_id']}")
     assert (await resp.json())["order"]["status"] == "shipped"
 
@@ -59,11 +63,23 @@ async def test_order_trace_spans_all_five_services(stack: Stack) -> None:
     consumer = next(s for s in spans if s.get("kind") == "CONSUMER")
     assert (_service(producer), _service(consumer)) == ("backend", "worker")
     assert consumer["parentId"] == producer["id"]
+    assert (producer["name"], consumer["name"]) == (
+        f"publish {stack.queue}",
+        f"process {stack.queue}",
+    )
+    for span in (producer, consumer):
+        assert span["remoteEndpoint"] == {"serviceName": "kafka"}
+        assert span["tags"]["messaging.system"] == "kafka"
+        assert span["tags"]["messaging.destination"] == stack.queue
+    assert (
+        producer["tags"]["messaging.kafka.partition"]
+        == consumer["tags"]["messaging.kafka.partition"]
+    )
+    assert producer["tags"]["messaging.kafka.offset"] == consumer["tags"]["messaging.kafka.offset"]
     statements = [s for s in spans if "db.statement" in s.get("tags", {})]
     assert [s["name"] for s in statements] == [
         "select book id",
         "insert order",
-        "select order status",
         "update order status",
         "update book stock",
     ]
@@ -139,7 +155,7 @@ async def test_fault_reaches_the_worker_through_the_job(stack: Stack) -> None:
     def consumer() -> list[Span]:
         return [s for s in stack.trace(trace_id) if s.get("kind") == "CONSUMER"]
 
-    await eventually(lambda: bool(consumer()), what="the worker's CONSUMER span")
+    await eventually(lambda: bool(consumer()), timeout=KAFKA_TIMEOUT, what="the CONSUMER span")
     assert "injected fault" in consumer()[0]["tags"]["error"]
     assert stack.worker_stats().failed == 1
 
@@ -149,7 +165,11 @@ async def test_unsampled_request_creates_no_spans(stack: Stack) -> None:
     assert status == 202
     resp = await stack.client.get("/api/books/6", headers={"X-B3-Sampled": "0"})
     assert resp.status == 200
-    await eventually(lambda: stack.worker_stats().processed == 1, what="the job to be shipped")
+    await eventually(
+        lambda: stack.worker_stats().processed == 1,
+        timeout=KAFKA_TIMEOUT,
+        what="the job to be shipped",
+    )
     assert stack.spans() == []
 
 
@@ -157,9 +177,12 @@ async def test_health_is_never_traced_and_idle_polling_creates_no_traces(stack: 
     for service in ("frontend", "backend", "db_proxy", "cache", "worker"):
         resp = await stack.client.session.get(stack.url(service) + "/health")
         assert resp.status == 200
-        assert await resp.json() == {"status": "ok", "service": service}
+        body = await resp.json()
+        assert (body["status"], body["service"]) == ("ok", service), body
         assert "X-Trace-Id" not in resp.headers
-    await eventually(lambda: stack.worker_stats().polls >= 3, what="three idle polls")
+    await eventually(
+        lambda: stack.worker_stats().polls >= 3, timeout=KAFKA_TIMEOUT, what="three idle polls"
+    )
     assert stack.spans() == []
 
 
@@ -214,17 +237,23 @@ async def test_order_without_json_content_type_is_a_415(stack: Stack) -> None:
 
 
 async def test_slow_downstream_times_out_instead_of_hanging(
-    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+    aiohttp_server: AiohttpServer,
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    kafka: KafkaBroker,
 ) -> None:
     stack = await start_stack(
         aiohttp_server,
         aiohttp_client,
         tmp_path,
+        kafka_bootstrap=kafka.bootstrap_servers,
         extra_env={"backend": {"UPSTREAM_TIMEOUT": "0.2"}},
     )
     resp = await stack.client.get("/api/books/1", headers={"X-Demo-Fault": "cache=delay:1s"})
     assert resp.status == 502
-    assert "timed out" in (await resp.json())["error"]
+    body = await resp.json()
+    assert "timed out" in body["error"]
+    assert (body["upstream"], body["failed"]) == ("backend", "cache")
     spans = stack.trace(resp.headers["X-Trace-Id"])
     backend = next(s for s in spans if _service(s) == "backend" and s["kind"] == "SERVER")
     assert backend["tags"]["http.status_code"] == "504"
@@ -237,3 +266,55 @@ async def test_unreachable_downstream_is_a_502(stack: Stack) -> None:
     body = await resp.json()
     assert "db_proxy" in body["error"]
     assert body["upstream"] == "backend"
+    assert body["failed"] == "db_proxy"
+
+
+async def test_a_job_delivered_twice_ships_the_order_once(stack: Stack) -> None:
+    status, body, _ = await _order(stack, 9)
+    assert status == 202
+    order_id = body["order_id"]
+    await eventually(
+        lambda: stack.worker_stats().processed == 1, timeout=KAFKA_TIMEOUT, what="the first job"
+    )
+    stock = (await (await stack.client.get("/api/books/9")).json())["book"]["stock"]
+
+    # The same job once more, as a broker redelivers it after a worker died before its commit.
+    job = {"type": "ship_order", "order_id": order_id, "book_id": 9, "quantity": 1}
+    with stack.tracer().new_trace() as again:
+        await stack.publisher().publish(job, again.context)
+    await eventually(
+        lambda: stack.worker_stats().processed == 2, timeout=KAFKA_TIMEOUT, what="the second job"
+    )
+    book = (await (await stack.client.get("/api/books/9")).json())["book"]
+    assert book["stock"] == stock
+    order = (await (await stack.client.get(f"/api/orders/{order_id}")).json())["order"]
+    assert order["status"] == "shipped"
+    redelivery = stack.trace(again.context.trace_id)
+    statements = {
+        s["name"]: s["tags"]["db.row_count"]
+        for s in redelivery
+        if "db.statement" in s.get("tags", {})
+    }
+    assert statements == {"update order status": "0", "select order status": "1"}
+
+
+async def test_an_order_the_broker_cannot_take_is_refused_and_cancelled(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    [closed] = free_ports(1)  # nothing listens there: the broker is down
+    stack = await start_stack(
+        aiohttp_server,
+        aiohttp_client,
+        tmp_path,
+        kafka_bootstrap=f"127.0.0.1:{closed}",
+        extra_env={"backend": {"JOB_PUBLISH_TIMEOUT": "1"}},
+    )
+    started = time.monotonic()
+    status, body, trace_id = await _order(stack, 4)
+    assert time.monotonic() - started < 5, "a down broker must not hold the request"
+    assert status == 503
+    assert "orders queue is unavailable" in body["error"]
+    orders = [s for s in stack.trace(trace_id) if s["name"] == "update order status"]
+    assert [s["tags"]["db.row_count"] for s in orders] == ["1"], "the order was cancelled"
+    resp = await stack.client.get("/api/orders/1")
+    assert (await resp.json())["order"]["status"] == "cancelled"

@@ -85,3 +85,29 @@ def test_page_links_traces_in_zipkin_and_jaeger() -> None:
     page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     for element in ("zipkin-link", "jaeger-link", "jaeger-api-link", "fault", "fault-preset"):
         assert f'id="{element}"' in page
+
+
+async def test_page_says_whether_jaeger_has_a_ui(aiohttp_client: AiohttpClient) -> None:
+    for value, expected in (("false", "false"), ("true", "true"), ("", "true")):
+        settings = bookshop_frontend.Settings.from_env({**_FRONTEND_ENV, "JAEGER_HAS_UI": value})
+        app = bookshop_frontend.create_app(
+            settings, tracer_factory=stub_tracer_factory(az.StubTransport())
+        )
+        client = await aiohttp_client(app)
+        page = await (await client.get("/")).text()
+        assert _attribute(page, "data-jaeger-has-ui") == expected, value
+        await client.close()
+    with pytest.raises(SettingsError, match="JAEGER_HAS_UI must be true or false"):
+        bookshop_frontend.Settings.from_env({**_FRONTEND_ENV, "JAEGER_HAS_UI": "maybe"})
+
+
+def test_without_a_jaeger_ui_the_page_links_its_api_and_says_why() -> None:
+    script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    assert 'key === "jaeger" && !config.jaegerHasUi' in script
+    assert "`${config.jaeger}/api/services`" in script
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    note = re.search(r'<p id="jaeger-note" hidden>(.*?)</p>', page, re.S)
+    assert note is not None
+    assert "no UI" in note.group(1)
+    assert "/api/traces/" in note.group(1)
+    assert "Docker" in note.group(1)

@@ -36,6 +36,7 @@ VALUES = {
     "CACHE_URL": "http://127.0.0.1:8083",
     "DB_PROXY_URL": "http://127.0.0.1:8082/",
     "DB_PATH": "/tmp/bookshop.db",
+    "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
 }
 
 SERVICES = [pytest.param(name, id=name) for name in SETTINGS]
@@ -74,6 +75,10 @@ def test_each_missing_variable_is_named(service: str) -> None:
         pytest.param("DEMO_FAULT", "backend=boom", id="fault-spec"),
         pytest.param("LOG_LEVEL", "LOUD", id="log-level"),
         pytest.param("UPSTREAM_TIMEOUT", "0", id="timeout-zero"),
+        pytest.param("KAFKA_BOOTSTRAP_SERVERS", "kafka", id="bootstrap-no-port"),
+        pytest.param("KAFKA_BOOTSTRAP_SERVERS", "kafka:99999", id="bootstrap-bad-port"),
+        pytest.param("KAFKA_BOOTSTRAP_SERVERS", " , ", id="bootstrap-empty"),
+        pytest.param("JOB_PUBLISH_TIMEOUT", "0", id="publish-timeout-zero"),
     ],
 )
 def test_bad_value_is_named(name: str, value: str) -> None:
@@ -93,13 +98,15 @@ def test_defaults_and_overrides() -> None:
         {
             **_required("worker"),
             "PORT": "9000",
-            "POLL_TIMEOUT": "2.5",
+            "JOB_ATTEMPTS": "3",
             "DEMO_FAULT": "worker=delay:1s",
         }
     )
     assert settings.base.port == 9000
-    assert settings.poll_timeout == 2.5
+    assert settings.job_attempts == 3
     assert settings.job_queue == "orders"
+    assert settings.consumer_group == "bookshop-worker"
+    assert settings.kafka_bootstrap_servers == ("127.0.0.1:9092",)
     assert [f.delay for f in settings.base.default_faults.for_service("worker")] == [1.0]
     assert bookshop_db_proxy.Settings.from_env(_required("db_proxy")).base.port == 8082
 

@@ -6,31 +6,47 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+import aiozipkin as az
 from bookshop_common import (
     SESSION_KEY,
+    CleanupCtx,
     TracerFactory,
     Upstream,
     client_session_ctx,
     setup_service,
 )
 
+from .jobs import JobPublisher, ProducerFactory
 from .routes import setup_routes
 from .settings import Settings
-from .typedefs import CACHE_KEY, DB_PROXY_KEY, SETTINGS_KEY
+from .typedefs import CACHE_KEY, DB_PROXY_KEY, PUBLISHER_KEY, SETTINGS_KEY
 
 __all__ = ["create_app"]
 
 
 def create_app(
-    settings: Settings, *, tracer_factory: TracerFactory | None = None
+    settings: Settings,
+    *,
+    tracer_factory: TracerFactory | None = None,
+    producer_factory: ProducerFactory | None = None,
 ) -> web.Application:
-    """The backend app; its client session and tracer are made at start-up."""
+    """The backend app; its client session, tracer and Kafka producer are made at start-up."""
     app = web.Application(client_max_size=16 * 1024)
     app[SETTINGS_KEY] = settings
-    setup_service(app, settings.base, tracer_factory)
+    setup_service(
+        app,
+        settings.base,
+        tracer_factory,
+        dependencies={
+            "cache": settings.cache_url,
+            "db_proxy": settings.db_proxy_url,
+            "kafka": f"tcp://{settings.kafka_bootstrap_servers[0]}",
+        },
+    )
     setup_routes(app)
     app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
     app.cleanup_ctx.append(_upstreams_ctx)
+    app.cleanup_ctx.append(_publisher_ctx(producer_factory))
     return app
 
 
@@ -39,3 +55,25 @@ async def _upstreams_ctx(app: web.Application) -> AsyncIterator[None]:
     app[CACHE_KEY] = Upstream("cache", settings.cache_url, session)
     app[DB_PROXY_KEY] = Upstream("db_proxy", settings.db_proxy_url, session)
     yield
+
+
+def _publisher_ctx(
+    producer_factory: ProducerFactory | None,
+) -> CleanupCtx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS_KEY]
+        publisher = JobPublisher(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic=settings.job_queue,
+            tracer=az.get_tracer(app),
+            publish_timeout=settings.publish_timeout,
+            producer_factory=producer_factory,
+        )
+        app[PUBLISHER_KEY] = publisher
+        publisher.start()
+        try:
+            yield
+        finally:
+            await publisher.close()
+
+    return ctx

@@ -19,7 +19,8 @@ from bookshop_common import (
     reject_unknown_fields,
 )
 
-from .typedefs import CACHE_KEY, DB_PROXY_KEY, SETTINGS_KEY
+from .jobs import JobNotQueued
+from .typedefs import CACHE_KEY, DB_PROXY_KEY, PUBLISHER_KEY, SETTINGS_KEY
 
 __all__ = ["MAX_QUANTITY", "create_order", "get_book", "get_order", "list_books"]
 
@@ -65,39 +66,30 @@ async def get_book(request: web.Request) -> web.Response:
 
 
 async def create_order(request: web.Request) -> web.Response:
-    """`POST /orders` `{"book_id", "quantity"}`: store it, queue a job for the worker, 202."""
+    """`POST /orders` `{"book_id", "quantity"}`: store it, queue a job for the worker, 202.
+
+    202 means the broker has the job. When it cannot be queued the order is cancelled and
+    the answer is 503, so an accepted order is never one the worker will not see.
+    """
     body = await read_json_object(request)
     reject_unknown_fields(body, ("book_id", "quantity"))
     book_id = int_field(body, "book_id", minimum=1, maximum=2**31 - 1)
     quantity = int_field(body, "quantity", minimum=1, maximum=MAX_QUANTITY)
-    tracer = az.get_tracer(request.app)
     parent = az.request_span(request).context
-    inserted = await _query(
-        request.app[DB_PROXY_KEY], "insert_order", parent, book_id=book_id, quantity=quantity
-    )
+    db = request.app[DB_PROXY_KEY]
+    inserted = await _query(db, "insert_order", parent, book_id=book_id, quantity=quantity)
     order_id = inserted["rows"][0]["order_id"]
-    queue = request.app[SETTINGS_KEY].job_queue
-    with tracer.new_child(parent) as span:
-        span.name(f"publish {queue}")
-        span.kind(az.PRODUCER)
-        span.remote_endpoint("cache")
-        span.tag("messaging.destination", queue)
-        span.tag("order.id", str(order_id))
-        headers: dict[str, str] = {}
-        az.inject_message(span.context, headers)
-        spec = current_fault_spec()
-        if spec:
-            headers[FAULT_HEADER.lower()] = spec
-        job = {
-            "type": "ship_order",
-            "order_id": order_id,
-            "book_id": book_id,
-            "quantity": quantity,
-            "headers": headers,
-        }
-        await request.app[CACHE_KEY].call(
-            "POST", f"/queues/{queue}", parent=span.context, json={"job": job}, expect=(202,)
-        )
+    job = {"type": "ship_order", "order_id": order_id, "book_id": book_id, "quantity": quantity}
+    spec = current_fault_spec()
+    headers = [(FAULT_HEADER.lower(), spec.encode())] if spec else []
+    try:
+        await request.app[PUBLISHER_KEY].publish(job, parent, headers=headers)
+    except JobNotQueued as exc:
+        _log.error("order %d not queued, cancelling it: %s", order_id, exc)
+        await _query(db, "update_order_status", parent, order_id=order_id, status="cancelled")
+        raise ApiError(
+            503, f"order not accepted: the orders queue is unavailable ({exc})"
+        ) from None
     _log.info("order %d for book %d queued", order_id, book_id)
     return web.json_response({"order_id": order_id, "status": "pending"}, status=202)
 

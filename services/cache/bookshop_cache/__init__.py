@@ -1,4 +1,4 @@
-"""Bookshop cache: key/value with TTL and FIFO job queues, over HTTP."""
+"""Bookshop cache: key/value with TTL, over HTTP."""
 
 from .main import create_app
 from .settings import Settings

@@ -11,8 +11,8 @@ from bookshop_common import (
 
 from .routes import setup_routes
 from .settings import Settings
-from .store import KeyValueStore, Queues
-from .typedefs import QUEUES_KEY, SETTINGS_KEY, STORE_KEY
+from .store import KeyValueStore
+from .typedefs import SETTINGS_KEY, STORE_KEY
 
 __all__ = ["create_app"]
 
@@ -24,7 +24,6 @@ def create_app(
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS_KEY] = settings
     app[STORE_KEY] = KeyValueStore(settings.max_keys)
-    app[QUEUES_KEY] = Queues(settings.max_jobs)
     setup_service(app, settings.base, tracer_factory)
     setup_routes(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .views import delete_key, get_key, pop_job, push_job, put_key, queue_stats, stats
+from .views import delete_key, get_key, put_key, stats
 
 __all__ = ["setup_routes"]
 
@@ -13,7 +13,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/kv/{key}", get_key)
     app.router.add_put("/kv/{key}", put_key)
     app.router.add_delete("/kv/{key}", delete_key)
-    app.router.add_post("/queues/{queue}", push_job)
-    app.router.add_get("/queues/{queue}", queue_stats)
-    app.router.add_post("/queues/{queue}/pop", pop_job)
     app.router.add_get("/stats", stats)

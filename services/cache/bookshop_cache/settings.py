@@ -22,7 +22,6 @@ class Settings:
     base: BaseSettings
     default_ttl: float
     max_keys: int
-    max_jobs: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -31,5 +30,4 @@ class Settings:
             base=BaseSettings.from_env(environ, service_name=SERVICE_NAME, default_port=8083),
             default_ttl=env.number("CACHE_DEFAULT_TTL", 300.0, minimum=0.001, maximum=86400.0),
             max_keys=env.integer("CACHE_MAX_KEYS", 10_000, minimum=1, maximum=10_000_000),
-            max_jobs=env.integer("QUEUE_MAX_JOBS", 10_000, minimum=1, maximum=10_000_000),
         )

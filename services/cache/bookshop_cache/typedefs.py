@@ -5,10 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from .settings import Settings
-from .store import KeyValueStore, Queues
+from .store import KeyValueStore
 
-__all__ = ["QUEUES_KEY", "SETTINGS_KEY", "STORE_KEY"]
+__all__ = ["SETTINGS_KEY", "STORE_KEY"]
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 STORE_KEY = web.AppKey("store", KeyValueStore)
-QUEUES_KEY = web.AppKey("queues", Queues)

@@ -8,24 +8,24 @@ from .faults import (
     FaultSpecError,
     InjectedFault,
     apply_faults,
+    apply_holds,
     current_fault_spec,
     fault_forwarding_trace_config,
     parse_fault_spec,
     reset_fault_spec,
     set_fault_spec,
 )
+from .health import HEALTH_PATH, HealthCheck, add_health_route
 from .logs import setup_logging
 from .runner import ServiceSettings, run_service
 from .settings import BaseSettings, Env, SettingsError
 from .upstream import Reply, Upstream
 from .validate import MAX_ID, int_field, parse_id, reject_unknown_fields
 from .web import (
-    HEALTH_PATH,
     SESSION_KEY,
     TRACE_ID_HEADER,
     CleanupCtx,
     TracerFactory,
-    add_health_route,
     client_session_ctx,
     error_middleware,
     fault_middleware,
@@ -52,6 +52,7 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "FaultSpecError",
+    "HealthCheck",
     "InjectedFault",
     "Reply",
     "ServiceSettings",
@@ -61,6 +62,7 @@ __all__ = [
     "UpstreamError",
     "add_health_route",
     "apply_faults",
+    "apply_holds",
     "client_session_ctx",
     "current_fault_spec",
     "error_middleware",

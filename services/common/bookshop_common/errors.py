@@ -15,10 +15,17 @@ class ApiError(Exception):
 
 
 class UpstreamError(Exception):
-    """A downstream service failed, timed out or could not be reached."""
+    """A downstream service failed, timed out or could not be reached.
 
-    def __init__(self, service: str, message: str, *, status: int = 502) -> None:
+    `service` is the one called; `failed` the one that failed, further down when `service`
+    only passed on a failure of its own downstream (`failed` in its JSON error body).
+    """
+
+    def __init__(
+        self, service: str, message: str, *, status: int = 502, failed: str | None = None
+    ) -> None:
         super().__init__(message)
         self.service = service
         self.status = status
         self.message = message
+        self.failed = failed or service

@@ -4,6 +4,10 @@ A spec is a comma-separated list of `service=action`, where action is `error`,
 `error:<status>` or `delay:<duration>` (`300ms`, `1.5s`; a bare number is milliseconds),
 e.g. `db_proxy=delay:300ms,cache=error`. A service honours the entries that name it and
 forwards the whole header on every request it makes while handling the request.
+
+`hold:<duration>` is for the worker only: it waits that long after a job is done and before
+it commits the job's offset, the window in which a crash makes the broker deliver the job
+again (the tests kill the worker there).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "FaultSpecError",
     "InjectedFault",
     "apply_faults",
+    "apply_holds",
     "current_fault_spec",
     "fault_forwarding_trace_config",
     "parse_fault_spec",
@@ -37,7 +42,7 @@ FAULT_HEADER = "X-Demo-Fault"
 MAX_DELAY = 10.0
 MAX_SPEC_LENGTH = 512
 
-_ENTRY = re.compile(r"^([a-z][a-z0-9_-]{0,31})=(error|delay)(?::([0-9.]+)(ms|s)?)?$")
+_ENTRY = re.compile(r"^([a-z][a-z0-9_-]{0,31})=(error|delay|hold)(?::([0-9.]+)(ms|s)?)?$")
 _current_spec: ContextVar[str | None] = ContextVar("bookshop_fault_spec", default=None)
 
 
@@ -59,7 +64,7 @@ class Fault:
     """One action for one service."""
 
     service: str
-    kind: Literal["error", "delay"]
+    kind: Literal["error", "delay", "hold"]
     status: int = 500
     delay: float = 0.0
 
@@ -90,7 +95,7 @@ def parse_fault_spec(spec: str) -> FaultPlan:
         if match is None:
             raise FaultSpecError(
                 f"bad entry {raw_entry.strip()!r}: expected service=error[:status] "
-                "or service=delay:<n>ms|<n>s"
+                "or service=delay|hold:<n>ms|<n>s"
             )
         service, kind, number, unit = match.groups()
         if kind == "error":
@@ -100,8 +105,9 @@ def parse_fault_spec(spec: str) -> FaultPlan:
             faults.append(Fault(service, "error", status=status))
         else:
             if number is None:
-                raise FaultSpecError(f"bad entry {entry!r}: delay needs a duration")
-            faults.append(Fault(service, "delay", delay=_parse_delay(entry, number, unit)))
+                raise FaultSpecError(f"bad entry {entry!r}: {kind} needs a duration")
+            delay = _parse_delay(entry, number, unit)
+            faults.append(Fault(service, "delay" if kind == "delay" else "hold", delay=delay))
     return FaultPlan(tuple(faults))
 
 
@@ -123,12 +129,22 @@ def _parse_delay(entry: str, number: str, unit: str | None) -> float:
 
 
 async def apply_faults(faults: tuple[Fault, ...]) -> None:
-    """Sleep for each delay, raise `InjectedFault` at the first error, in spec order."""
+    """Sleep for each delay, raise `InjectedFault` at the first error, in spec order.
+
+    Holds are left to `apply_holds`.
+    """
     for fault in faults:
         if fault.kind == "delay":
             await asyncio.sleep(fault.delay)
-        else:
+        elif fault.kind == "error":
             raise InjectedFault(fault.service, fault.status)
+
+
+async def apply_holds(faults: tuple[Fault, ...]) -> None:
+    """Sleep for each hold (the worker, between a job done and its commit)."""
+    for fault in faults:
+        if fault.kind == "hold":
+            await asyncio.sleep(fault.delay)
 
 
 def current_fault_spec() -> str | None:

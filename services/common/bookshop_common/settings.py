@@ -13,6 +13,7 @@ from .faults import FaultPlan, FaultSpecError, parse_fault_spec
 __all__ = ["BaseSettings", "Env", "SettingsError"]
 
 _MISSING = object()
+_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 class SettingsError(ValueError):
@@ -66,6 +67,16 @@ class Env:
             raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {raw!r}")
         return value
 
+    def flag(self, name: str, default: bool) -> bool:
+        """A yes/no value: true, false, yes, no, 1 or 0 (any case)."""
+        raw = self._raw(name, default)
+        if raw is None:
+            return default
+        value = raw.lower()
+        if value not in _FLAGS:
+            raise SettingsError(f"{name} must be true or false, got {raw!r}")
+        return _FLAGS[value]
+
     def url(self, name: str, default: str | None = None) -> str:
         """An http(s) base URL (required unless `default` is given), without a trailing slash."""
         raw = self.text(name) if default is None else self.text(name, default)
@@ -78,6 +89,18 @@ class Env:
         if not items:
             raise SettingsError(f"{name} must list at least one URL")
         return tuple(_check_url(name, item) for item in items)
+
+    def host_ports(self, name: str) -> tuple[str, ...]:
+        """A required comma-separated list of `host:port` (Kafka bootstrap servers, say)."""
+        raw = self.text(name)
+        items = tuple(item.strip() for item in raw.split(",") if item.strip())
+        if not items:
+            raise SettingsError(f"{name} must list at least one host:port")
+        for item in items:
+            host, sep, port = item.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise SettingsError(f"{name} must be a list of host:port, got {item!r}")
+        return items
 
     def faults(self, name: str) -> FaultPlan:
         raw = self._raw(name, "")

@@ -69,8 +69,11 @@ class Upstream:
             raise UpstreamError(self.name, f"{self.name} unreachable: {exc}") from exc
         if status not in expect:
             detail = body.get("error") if isinstance(body, dict) else None
+            failed = body.get("failed") if isinstance(body, dict) else None
             raise UpstreamError(
-                self.name, f"{self.name} answered {status}" + (f": {detail}" if detail else "")
+                self.name,
+                f"{self.name} answered {status}" + (f": {detail}" if detail else ""),
+                failed=failed if isinstance(failed, str) and status in (502, 504) else None,
             )
         return Reply(status, body)
 

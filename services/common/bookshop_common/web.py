@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -24,15 +24,14 @@ from .faults import (
     reset_fault_spec,
     set_fault_spec,
 )
+from .health import HEALTH_PATH, add_health_route
 from .settings import BaseSettings
 
 __all__ = [
-    "HEALTH_PATH",
     "SESSION_KEY",
     "TRACE_ID_HEADER",
     "CleanupCtx",
     "TracerFactory",
-    "add_health_route",
     "client_session_ctx",
     "error_middleware",
     "fault_middleware",
@@ -46,7 +45,6 @@ __all__ = [
     "zipkin_tracer_factory",
 ]
 
-HEALTH_PATH = "/health"
 TRACE_ID_HEADER = "X-Trace-Id"
 
 SESSION_KEY = web.AppKey("bookshop_client_session", aiohttp.ClientSession)
@@ -102,7 +100,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = json_error(exc.status, str(exc))
     except UpstreamError as exc:
         _log.warning("upstream %s failed: %s", exc.service, exc.message)
-        response = json_error(exc.status, exc.message, upstream=exc.service)
+        response = json_error(exc.status, exc.message, upstream=exc.service, failed=exc.failed)
     except Exception as exc:
         _log.exception("unhandled error in %s %s", request.method, request.path)
         response = json_error(500, "internal error")
@@ -148,15 +146,6 @@ def fault_middleware(service_name: str, defaults: FaultPlan) -> Middleware:
             reset_fault_spec(token)
 
     return middleware
-
-
-def add_health_route(app: web.Application, service_name: str) -> web.AbstractRoute:
-    """`GET /health`; returns the route so that it can be left untraced."""
-
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "service": service_name})
-
-    return app.router.add_get(HEALTH_PATH, health, name="health")
 
 
 def local_endpoint(settings: BaseSettings) -> az.Endpoint:
@@ -228,9 +217,14 @@ def setup_service(
     tracer_factory: TracerFactory | None = None,
     *,
     untraced: Callable[[web.Request], bool] | None = None,
+    dependencies: Mapping[str, str] | None = None,
 ) -> None:
-    """`GET /health` (untraced), the shared middlewares, and the tracer's lifetime."""
-    health = add_health_route(app, settings.service_name)
+    """`GET /health` (untraced), the shared middlewares, and the tracer's lifetime.
+
+    `dependencies` names the services this one needs, by base URL: `/health` reports
+    `degraded` while one of them does not answer.
+    """
+    health = add_health_route(app, settings.service_name, dependencies)
     app.middlewares.extend(service_middlewares(settings, skip_routes=[health], untraced=untraced))
     app.cleanup_ctx.append(tracer_ctx(settings, tracer_factory or zipkin_tracer_factory(settings)))
 

@@ -28,8 +28,10 @@ INSERT_ORDER = Statement(
 )
 GET_ORDER = Statement("select order", f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?")
 ORDER_STATUS = Statement("select order status", "SELECT status FROM orders WHERE id = ?")
+# Only a pending order changes status, in one statement: a job delivered twice ships once.
 UPDATE_ORDER_STATUS = Statement(
-    "update order status", "UPDATE orders SET status = ?, updated_at = ? WHERE id = ?"
+    "update order status",
+    "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
 )
 DECREMENT_STOCK = Statement(
     "update book stock",
@@ -123,14 +125,15 @@ async def _get_order(tx: Transaction, params: Mapping[str, Any]) -> QueryResult:
 
 
 async def _update_order_status(tx: Transaction, params: Mapping[str, Any]) -> QueryResult:
+    """Move a pending order to `status`; any other order is left as it is (`changed` false)."""
     order_id, status = params["order_id"], params["status"]
-    current = await tx.execute(ORDER_STATUS, (order_id,))
-    if current.row_count == 0:
-        raise ApiError(404, f"unknown order {order_id}")
-    previous = current.rows[0]["status"]
-    if previous == status:
-        return QueryResult(({"order_id": order_id, "status": status, "changed": False},), 0)
     updated = await tx.execute(UPDATE_ORDER_STATUS, (status, _now(), order_id))
+    if updated.row_count == 0:
+        current = await tx.execute(ORDER_STATUS, (order_id,))
+        if current.row_count == 0:
+            raise ApiError(404, f"unknown order {order_id}")
+        row = {"order_id": order_id, "status": current.rows[0]["status"], "changed": False}
+        return QueryResult((row,), 0)
     if status == "shipped":
         await tx.execute(DECREMENT_STOCK, (order_id, order_id))
     row = {"order_id": order_id, "status": status, "changed": True}

@@ -28,7 +28,13 @@ def create_app(
     """The frontend app; its client session and tracer are made at start-up."""
     app = web.Application(client_max_size=16 * 1024)
     app[SETTINGS_KEY] = settings
-    setup_service(app, settings.base, tracer_factory, untraced=_is_static)
+    setup_service(
+        app,
+        settings.base,
+        tracer_factory,
+        untraced=_is_static,
+        dependencies={"backend": settings.backend_url},
+    )
     setup_routes(app)
     app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
     app.cleanup_ctx.append(_upstreams_ctx)

@@ -13,7 +13,7 @@ __all__ = ["STATIC_DIR", "STATIC_PREFIX", "render_page"]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static/"
 
-_PLACEHOLDERS = ("{{zipkin_ui}}", "{{jaeger_ui}}")
+_PLACEHOLDERS = ("{{zipkin_ui}}", "{{jaeger_ui}}", "{{jaeger_has_ui}}")
 
 
 @functools.cache
@@ -32,4 +32,5 @@ def render_page(settings: Settings) -> str:
         _template()
         .replace("{{zipkin_ui}}", html.escape(settings.zipkin_ui_url, quote=True))
         .replace("{{jaeger_ui}}", html.escape(settings.jaeger_ui_url, quote=True))
+        .replace("{{jaeger_has_ui}}", "true" if settings.jaeger_has_ui else "false")
     )

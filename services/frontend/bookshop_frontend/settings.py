@@ -20,7 +20,8 @@ class Settings:
     """Where the backend is, the UIs to link to, plus the common service settings.
 
     `zipkin_ui_url` is Zipkin's base URL (its UI is under `/zipkin/`); `jaeger_ui_url` is
-    Jaeger's query service, which serves the UI and the `/api/traces` API.
+    Jaeger's query service, which serves the `/api/traces` API, and the UI when
+    `jaeger_has_ui` (`JAEGER_HAS_UI`: Jaeger's image has it, a locally built Jaeger does not).
     """
 
     required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "BACKEND_URL")
@@ -30,6 +31,7 @@ class Settings:
     upstream_timeout: float
     zipkin_ui_url: str
     jaeger_ui_url: str
+    jaeger_has_ui: bool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -40,4 +42,5 @@ class Settings:
             upstream_timeout=env.number("UPSTREAM_TIMEOUT", 20.0, minimum=0.1, maximum=300.0),
             zipkin_ui_url=env.url("ZIPKIN_UI_URL", DEFAULT_ZIPKIN_UI_URL),
             jaeger_ui_url=env.url("JAEGER_UI_URL", DEFAULT_JAEGER_UI_URL),
+            jaeger_has_ui=env.flag("JAEGER_HAS_UI", True),
         )

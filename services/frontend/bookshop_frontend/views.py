@@ -78,9 +78,11 @@ async def create_order(request: web.Request) -> web.Response:
         "/orders",
         parent=context,
         json={"book_id": book_id, "quantity": quantity},
-        expect=(202, 404),
+        expect=(202, 404, 503),
     )
     _passthrough_404(reply)
+    if reply.status == 503:  # not queued, so not accepted: the client may try again
+        raise ApiError(503, str(reply.body.get("error", "order not accepted")))
     order_id = reply.body["order_id"]
     _log.info("order %d accepted", order_id)
     return web.json_response(

@@ -1,16 +1,25 @@
-"""The job loop: pop a job, continue its trace in a CONSUMER span, ship the order."""
+"""The job loop: consume the orders topic as a group member, ship each order, then commit.
+
+The offset of a job is committed only once the job is done (or has failed for good), so a
+worker that dies in between gets the job delivered again, to itself after a restart or to
+another member of the group. Shipping is idempotent in db_proxy, so a redelivered job ships
+nothing twice. Each delivery is one CONSUMER span continuing the trace of the producer.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import aiohttp
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 
 import aiozipkin as az
+from aiozipkin import kafka
 from bookshop_common import (
     FAULT_HEADER,
     Fault,
@@ -20,39 +29,58 @@ from bookshop_common import (
     Upstream,
     UpstreamError,
     apply_faults,
+    apply_holds,
     parse_fault_spec,
     reset_fault_spec,
     set_fault_spec,
 )
 
-__all__ = ["Consumer", "ConsumerStats", "Job", "parse_job"]
+__all__ = [
+    "Consumer",
+    "ConsumerFactory",
+    "ConsumerStats",
+    "Job",
+    "default_consumer_factory",
+    "parse_job",
+]
 
 _log = logging.getLogger("bookshop.worker")
 
+ConsumerFactory = Callable[[], AIOKafkaConsumer]
+
 _MAX_BACKOFF = 5.0
+_FAULT_KEY = FAULT_HEADER.lower()
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A `ship_order` job and the message headers that carry its trace context."""
+    """A `ship_order` job and the fault spec that travelled with it."""
 
     order_id: int
     book_id: int
-    headers: Mapping[str, str]
+    fault_spec: str | None = None
 
 
-def parse_job(raw: object) -> Job:
-    """Validate a job as popped from the queue; `ValueError` says what is wrong."""
-    if not isinstance(raw, dict) or raw.get("type") != "ship_order":
+def parse_job(value: object, fault_spec: str | None = None) -> Job:
+    """Validate a job as read from the topic (JSON bytes); `ValueError` says what is wrong."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("not JSON") from None
+    if not isinstance(value, dict) or value.get("type") != "ship_order":
         raise ValueError("not a ship_order job")
-    ids = [raw.get("order_id"), raw.get("book_id")]
+    ids = [value.get("order_id"), value.get("book_id")]
     if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
         raise ValueError("order_id and book_id must be positive integers")
-    headers = raw.get("headers", {})
-    if not isinstance(headers, dict):
-        raise ValueError("headers must be an object")
-    carrier = {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}
-    return Job(order_id=raw["order_id"], book_id=raw["book_id"], headers=carrier)
+    return Job(order_id=value["order_id"], book_id=value["book_id"], fault_spec=fault_spec)
+
+
+def _fault_spec(record: ConsumerRecord[bytes, bytes]) -> str | None:
+    for key, raw in reversed(tuple(record.headers or ())):
+        if isinstance(key, str) and key.lower() == _FAULT_KEY and isinstance(raw, bytes):
+            return raw.decode("ascii", "replace")
+    return None
 
 
 @dataclass(slots=True)
@@ -60,117 +88,149 @@ class ConsumerStats:
     polls: int = 0
     processed: int = 0
     failed: int = 0
+    retried: int = 0
     invalid: int = 0
     poll_errors: int = 0
+    commits: int = 0
 
 
 class Consumer:
-    """Polls one queue of the cache service and processes jobs one at a time."""
+    """Consumes one topic in a consumer group and processes its jobs one at a time."""
 
     def __init__(
         self,
         *,
         service_name: str,
         tracer: az.Tracer,
-        poll_session: aiohttp.ClientSession,
-        cache_url: str,
-        queue: str,
-        poll_timeout: float,
+        consumer_factory: ConsumerFactory,
+        topic: str,
+        attempts: int,
         cache: Upstream,
         db_proxy: Upstream,
         default_faults: FaultPlan,
+        retry_delay: float = 0.5,
     ) -> None:
         self._service_name = service_name
         self._tracer = tracer
-        self._poll_session = poll_session
-        self._pop_url = f"{cache_url.rstrip('/')}/queues/{queue}/pop"
-        self._queue = queue
-        self._poll_timeout = poll_timeout
+        self._factory = consumer_factory
+        self._topic = topic
+        self._attempts = attempts
         self._cache = cache
         self._db_proxy = db_proxy
         self._default_faults = default_faults
+        self._retry_delay = retry_delay
         self._stopping = asyncio.Event()
-        self._polling = False
         self._task: asyncio.Task[None] | None = None
         self.stats = ConsumerStats()
 
     def start(self) -> None:
         if self._task is not None:
             raise RuntimeError("consumer already started")
-        self._task = asyncio.create_task(self._run(), name=f"consumer:{self._queue}")
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self._topic}")
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Stop polling; let a job being processed finish (up to `timeout`)."""
+        """Stop consuming; let a job being processed finish and commit (up to `timeout`)."""
         self._stopping.set()
         task = self._task
         if task is None or task.done():
             return
-        if self._polling:
-            task.cancel()
+        # No cancel while things go well: aiokafka leaks connections when cancelled in the
+        # middle of start(), and the loop sees `_stopping` within one poll (0.5 s).
         done, _ = await asyncio.wait([task], timeout=timeout)
         if not done:
             task.cancel()
             await asyncio.wait([task])
 
     async def _run(self) -> None:
+        consumer = await self._connect()
+        if consumer is None:
+            return
+        try:
+            await self._consume(consumer)
+        finally:
+            # Leaves the group at once, so a restarted worker is given the partitions quickly.
+            await asyncio.shield(consumer.stop())
+
+    async def _connect(self) -> AIOKafkaConsumer | None:
+        backoff = 0.5
+        while not self._stopping.is_set():
+            consumer = self._factory()
+            try:
+                await consumer.start()
+            except asyncio.CancelledError:
+                await asyncio.shield(consumer.stop())
+                raise
+            except Exception as exc:
+                await consumer.stop()
+                self.stats.poll_errors += 1
+                _log.warning("cannot reach the Kafka broker (%s); retrying in %.1fs", exc, backoff)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+                continue
+            _log.info("consuming topic %s", self._topic)
+            return consumer
+        return None
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         backoff = 0.5
         while not self._stopping.is_set():
             try:
-                raw = await self._pop()
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                batches = await consumer.getmany(timeout_ms=500, max_records=1)
+            except Exception as exc:
                 self.stats.poll_errors += 1
                 _log.warning(
-                    "polling %s failed (%s); retrying in %.1fs", self._pop_url, exc, backoff
+                    "consuming %s failed (%s); retrying in %.1fs", self._topic, exc, backoff
                 )
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                await self._pause(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF)
                 continue
             backoff = 0.5
-            if raw is None:
-                continue
-            try:
-                job = parse_job(raw)
-            except ValueError as exc:
-                self.stats.invalid += 1
-                _log.warning("dropping invalid job %.200r: %s", raw, exc)
-                continue
-            await self.process(job)
+            self.stats.polls += 1
+            for partition, records in batches.items():
+                for record in records:
+                    await self._handle(record)
+                    await self._commit(consumer, partition, record.offset + 1)
 
-    async def _pop(self) -> object:
-        """One long poll. It carries `b3: 0`, so the cache does not trace idle polling."""
-        self._polling = True
+    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Process one delivery, retrying transient failures; then hold if a fault asks."""
+        spec = _fault_spec(record)
         try:
-            async with self._poll_session.post(
-                self._pop_url,
-                params={"timeout": f"{self._poll_timeout:g}"},
-                headers={"b3": "0"},
-                timeout=aiohttp.ClientTimeout(total=self._poll_timeout + 10.0),
-            ) as response:
-                self.stats.polls += 1
-                if response.status == 204:
-                    return None
-                if response.status != 200:
-                    raise ValueError(f"queue answered {response.status}")
-                body = await response.json()
-        finally:
-            self._polling = False
-        return body.get("job") if isinstance(body, dict) else None
+            job = parse_job(record.value, spec)
+        except ValueError as exc:
+            self.stats.invalid += 1
+            _log.warning("dropping invalid job at offset %d: %s", record.offset, exc)
+            return
+        for attempt in range(1, self._attempts + 1):
+            outcome = await self.process(job, record)
+            if outcome != "retry":
+                break
+            if attempt < self._attempts:
+                self.stats.retried += 1
+                await asyncio.sleep(min(self._retry_delay * 2 ** (attempt - 1), _MAX_BACKOFF))
+        else:
+            _log.error("order %d not shipped after %d attempts", job.order_id, self._attempts)
+        await apply_holds(self._faults(spec))
 
-    async def process(self, job: Job) -> bool:
-        """Ship one order in a CONSUMER span that continues the job's trace."""
-        context = az.extract_message(job.headers)
-        span = self._tracer.new_trace() if context is None else self._tracer.new_child(context)
-        spec = job.headers.get(FAULT_HEADER.lower())
-        token = set_fault_spec(spec)
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int
+    ) -> None:
+        try:
+            await consumer.commit({partition: OffsetAndMetadata(offset, "")})
+        except Exception as exc:
+            # The group moved on (a rebalance, a broker restart): the job comes again, and
+            # shipping it twice changes nothing.
+            _log.warning("commit of %s@%d failed: %s", partition, offset, exc)
+            return
+        self.stats.commits += 1
+
+    async def process(self, job: Job, record: kafka.ConsumedRecord) -> str:
+        """Ship one order in a CONSUMER span; "done", "failed" (for good) or "retry"."""
+        span = kafka.consumer_span(self._tracer, record)
+        token = set_fault_spec(job.fault_spec)
         try:
             with span:
-                span.name(f"process {self._queue}")
-                span.kind(az.CONSUMER)
-                span.remote_endpoint("cache")
-                span.tag("messaging.destination", self._queue)
                 span.tag("order.id", str(job.order_id))
-                await apply_faults(self._faults(spec))
+                await apply_faults(self._faults(job.fault_spec))
                 await self._db_proxy.call(
                     "POST",
                     "/queries/update_order_status",
@@ -179,18 +239,26 @@ class Consumer:
                 )
                 await self._cache.call("DELETE", f"/kv/book:{job.book_id}", parent=span.context)
                 _log.info("order %d shipped", job.order_id)
-        except (UpstreamError, InjectedFault) as exc:
+        except UpstreamError as exc:
             self.stats.failed += 1
             _log.warning("order %d failed: %s", job.order_id, exc)
-            return False
+            return "retry"
+        except InjectedFault as exc:
+            self.stats.failed += 1
+            _log.warning("order %d failed: %s", job.order_id, exc)
+            return "failed"
         except Exception:
             self.stats.failed += 1
             _log.exception("order %d failed", job.order_id)
-            return False
+            return "failed"
         finally:
             reset_fault_spec(token)
         self.stats.processed += 1
-        return True
+        return "done"
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def _faults(self, spec: str | None) -> tuple[Fault, ...]:
         plan = FaultPlan()
@@ -202,3 +270,24 @@ class Consumer:
         return plan.for_service(self._service_name) or self._default_faults.for_service(
             self._service_name
         )
+
+
+def default_consumer_factory(
+    bootstrap_servers: Sequence[str], topic: str, group: str
+) -> ConsumerFactory:
+    """Consumers of `topic` in `group` that commit by hand and start at the oldest job."""
+
+    def make() -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=list(bootstrap_servers),
+            group_id=group,
+            client_id="bookshop-worker",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # A worker that died is noticed after 6 s (the broker's minimum), not the default 45.
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+        )
+
+    return make

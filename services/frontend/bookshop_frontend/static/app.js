@@ -4,6 +4,8 @@
 const config = {
   zipkin: document.body.dataset.zipkinUi.replace(/\/+$/, ""),
   jaeger: document.body.dataset.jaegerUi.replace(/\/+$/, ""),
+  // A locally built Jaeger serves only its query API: no link to UI pages it lacks.
+  jaegerHasUi: document.body.dataset.jaegerHasUi === "true",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -42,7 +44,7 @@ function showTrace(action, status, ok, traceId) {
   for (const [id, key] of [["zipkin-link", "zipkin"], ["jaeger-link", "jaeger"],
                            ["jaeger-api-link", "jaegerApi"]]) {
     const a = $(id);
-    a.hidden = !links;
+    a.hidden = !links || (key === "jaeger" && !config.jaegerHasUi);
     if (links) { a.href = links[key]; }
   }
   $("trace-card").dataset.traceId = traceId || "";
@@ -54,8 +56,9 @@ function log(action, status, ok, detail, traceId) {
   item.textContent = `${action} → ${status} ${detail}`;
   if (traceId) {
     const links = traceLinks(traceId);
-    item.append(link("Zipkin", links.zipkin), link("Jaeger", links.jaeger),
-                link("API", links.jaegerApi));
+    item.append(link("Zipkin", links.zipkin));
+    if (config.jaegerHasUi) { item.append(link("Jaeger", links.jaeger)); }
+    item.append(link("Jaeger API", links.jaegerApi));
   }
   $("log").prepend(item);
 }
@@ -156,5 +159,6 @@ $("fault-preset").addEventListener("change", (event) => {
 });
 $("reload").addEventListener("click", loadBooks);
 $("zipkin-home").href = `${config.zipkin}/zipkin/`;
-$("jaeger-home").href = `${config.jaeger}/`;
+$("jaeger-home").href = config.jaegerHasUi ? `${config.jaeger}/` : `${config.jaeger}/api/services`;
+$("jaeger-note").hidden = config.jaegerHasUi;
 loadBooks();
