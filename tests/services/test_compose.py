@@ -129,4 +129,3 @@ def test_kafka_runs_kraft_and_the_queue_services_use_it(compose: dict[str, Any])
         spec = compose["services"][service]
         assert spec["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == internal
         assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
-
