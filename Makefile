@@ -4,11 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEPS := requirements-dev.txt lib/pyproject.toml $(wildcard services/*/pyproject.toml)
-# Zipkin's storage: mem (default) or opensearch, which `make backends` then fetches too.
-STORAGE ?= mem
+# Zipkin's storage for `make up` and `make backends`: mem (the default) or opensearch
+# (`make up STORAGE=opensearch`: durable traces and two Kafka collectors).
 export STORAGE
 
-.PHONY: venv check lint types test unit integration e2e backends test-backends up down logs status bench load clean
+.PHONY: venv check lint types test unit integration e2e backends test-backends up down logs status clean-data bench load clean
 
 venv: $(STAMP)
 
@@ -48,6 +48,10 @@ down:
 
 logs:
 	bash scripts/stack.sh logs
+
+# Remove what the local stack stored (traces in OpenSearch, Kafka topics, orders); `down` keeps it.
+clean-data:
+	bash scripts/stack.sh clean-data
 
 # Every process of the local stack: state, pid, uptime, restarts, health and its URL.
 status:
