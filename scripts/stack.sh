@@ -243,9 +243,9 @@ print_resources() {
   if [[ "$storage" == opensearch ]]; then
     echo "Stored traces live in $RUN_DIR/opensearch: 'make down' keeps them, 'make clean-data'" \
       "removes them."
-    echo "Zipkin's dependency graph stays empty over OpenSearch until the zipkin-dependencies" \
-      "Spark job runs (the Docker profile 'opensearch' runs it on a schedule; its artifact is" \
-      "not in this machine's Maven registry)."
+    echo "Zipkin's dependency graph stays empty over OpenSearch: only the zipkin-dependencies" \
+      "Spark job (image openzipkin/zipkin-dependencies, run on a schedule) fills it, and local" \
+      "mode cannot run it (its artifact is not served by this machine's Maven registry)."
   fi
 }
 
