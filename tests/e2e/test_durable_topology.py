@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.helpers import Bookshop, wait_full_order_trace, zipkin_trace
+from tests.integration.helpers import by_id
 from tests.servers import free_ports
 from tests.stack import PORT_NAMES, run_stack
 
@@ -71,10 +72,6 @@ def _bookshop(env: dict[str, str]) -> Bookshop:
     )
 
 
-def _by_id(spans: list[dict[str, object]]) -> list[dict[str, object]]:
-    return sorted(spans, key=lambda span: (str(span["id"]), bool(span.get("shared"))))
-
-
 async def test_the_order_trace_is_stored_and_survives_down_and_up(
     durable_env: dict[str, str], http: aiohttp.ClientSession
 ) -> None:
@@ -95,4 +92,4 @@ async def test_the_order_trace_is_stored_and_survives_down_and_up(
 
     _up(durable_env)
     again = await zipkin_trace(shop, http, trace_id)
-    assert _by_id(again) == _by_id(spans)
+    assert by_id(again) == by_id(spans)
