@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.helpers import Bookshop, wait_full_order_trace, zipkin_trace
-from tests.integration.helpers import by_id
+from tests.e2e.helpers import Bookshop, place_order, wait_full_order_trace, zipkin_trace
+from tests.integration.helpers import by_id, eventually, opensearch_span_count
 from tests.servers import free_ports
 from tests.stack import PORT_NAMES, run_stack
 
@@ -84,6 +84,16 @@ async def test_the_order_trace_is_stored_and_survives_down_and_up(
     states = {row[0]: row[1] for row in rows if len(row) > 1}
     for process in ("opensearch", "zipkin_collector_1", "zipkin_collector_2", "zipkin"):
         assert states.get(process) == "RUNNING", states
+
+    # A first order creates the day's span index; until it is searchable Zipkin answers 500.
+    status_code, body, _ = await place_order(shop, http, book_id=2)
+    assert status_code == 202, body
+    opensearch = f"http://127.0.0.1:{durable_env['OPENSEARCH_PORT']}"
+
+    async def indexed() -> int | None:
+        return await opensearch_span_count(http, opensearch, str(body["trace_id"])) or None
+
+    await eventually(indexed, what="the first order's spans in OpenSearch", timeout=180)
 
     trace_id, spans = await wait_full_order_trace(shop, http, book_id=1)
     stopped = run_stack("down", env=durable_env, timeout=120)
