@@ -37,8 +37,10 @@ heap=${OPENSEARCH_HEAP:-512m}
 [[ "$heap" =~ ^[0-9]+[mg]$ ]] || die "OPENSEARCH_HEAP must look like 512m or 1g, not '$heap'"
 
 data=${OPENSEARCH_DATA:-$root/.run/opensearch}
-mkdir -p "$data/indices" "$data/logs"
+mkdir -p "$data/indices" "$data/logs" "$data/tmp"
 data=$(cd "$data" && pwd)
+# Its temporary files too, instead of a new /tmp/opensearch-* left behind at every start.
+export OPENSEARCH_TMPDIR="$data/tmp"
 
 # A private config folder: OpenSearch writes its keystore there, and the cached distribution
 # stays read-only and shared. jvm.options' relative gc log and heap dump paths point into $data.
