@@ -4,9 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEPS := requirements-dev.txt requirements-tests.txt lib/pyproject.toml $(wildcard services/*/pyproject.toml)
+# Zipkin's storage for `make up` and `make backends`: mem (the default) or opensearch
+# (`make up STORAGE=opensearch`: durable traces and two Kafka collectors).
+export STORAGE
 
-.PHONY: venv check lint types test unit integration e2e matrix docs dist backends up down logs \
-	status bench load clean
+.PHONY: venv check lint types test unit integration e2e matrix docs dist backends test-backends \
+	up down logs status clean-data bench load clean
 
 venv: $(STAMP)
 
@@ -30,8 +33,12 @@ check: lint types
 backends:
 	bash scripts/backends.sh
 
+# The tests run Zipkin over OpenSearch as well as in memory.
+test-backends:
+	STORAGE=opensearch bash scripts/backends.sh
+
 # Every test: lint and types, the docs, the whole suite here, then the library's matrix.
-test: venv backends check docs
+test: venv test-backends check docs
 	$(VENV)/bin/pytest
 	$(MAKE) matrix
 
@@ -62,6 +69,10 @@ down:
 
 logs:
 	bash scripts/stack.sh logs
+
+# Remove what the local stack stored (traces in OpenSearch, Kafka topics, orders); `down` keeps it.
+clean-data:
+	bash scripts/stack.sh clean-data
 
 # Every process of the local stack: state, pid, uptime, restarts, health and its URL.
 status:

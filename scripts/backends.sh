@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Fetches the Zipkin server jar and the Kafka broker's jars, and builds the Jaeger v2 binary,
-# into .cache/ (git-ignored).
+# into .cache/ (git-ignored). With STORAGE=opensearch it also fetches the OpenSearch
+# distribution (Zipkin's durable storage, scripts/run-opensearch.sh); the default in-memory
+# demo does not pay for it.
 #
-# Idempotent: the Zipkin jar is kept once downloaded; the Kafka jars are fetched again only when
+# Idempotent: the Zipkin jar and OpenSearch are kept once downloaded; the Kafka jars are fetched again only when
 # backends/kafka/pom.xml (their pins) differs from the copy kept beside them; Jaeger is rebuilt
 # only when backends/jaeger/go.mod, go.sum or backends/versions.env (the pins) is newer than
 # .cache/bin/jaeger.
-# Needs java + mvn (Zipkin, Kafka) and go (Jaeger); a missing tool is an error, never a skip.
+# Needs java + mvn (Zipkin, Kafka, OpenSearch), unzip (OpenSearch) and go (Jaeger); a missing
+# tool is an error, never a skip.
 #
 # The cold Jaeger build takes minutes: it prints the time spent and what go is doing every
 # BACKENDS_PROGRESS_EVERY seconds (default 15). Ctrl-C (or SIGTERM) stops the build and
@@ -16,6 +19,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=../backends/versions.env
 source backends/versions.env
+# shellcheck source=../backends/storage.env
+source backends/storage.env
 
 cache_dir=${CACHE_DIR:-.cache}
 zipkin_jar="$cache_dir/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
@@ -23,6 +28,12 @@ jaeger_bin="$cache_dir/bin/jaeger"
 kafka_dir="$cache_dir/kafka"
 kafka_pom="backends/kafka/pom.xml"
 progress_every=${BACKENDS_PROGRESS_EVERY:-15}
+opensearch_home="$cache_dir/opensearch/opensearch-${OPENSEARCH_VERSION}"
+storage=${STORAGE:-mem}
+case "$storage" in
+  mem | opensearch) ;;
+  *) echo "backends: STORAGE must be mem or opensearch, not '$storage'" >&2 && exit 1 ;;
+esac
 
 die() {
   echo "backends: $*" >&2
@@ -173,6 +184,36 @@ else
   build_jaeger
 fi
 echo "backends: jaeger ready ($(took "$start"))"
+
+if [[ "$storage" == opensearch ]]; then
+  start=$(now)
+  if [[ -x "$opensearch_home/bin/opensearch" ]]; then
+    echo "backends: opensearch ${OPENSEARCH_VERSION} already in $opensearch_home"
+  else
+    need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)"
+    need mvn "install Maven (Debian: apt-get install maven)"
+    need unzip "install unzip (Debian: apt-get install unzip)"
+    # The integration-test build: the bare server and its modules, no security plugin and no
+    # bundled JDK (it runs on the system's Java 17).
+    artifact="org.opensearch.distribution.integ-test-zip:opensearch:${OPENSEARCH_VERSION}:zip"
+    echo "backends: fetching $artifact from Maven Central"
+    # Unpacked in a temporary folder and renamed: an interrupted fetch never looks complete.
+    mkdir -p "$cache_dir/opensearch"
+    tmp_dir=$(mktemp -d "$cache_dir/opensearch/fetch.XXXXXX")
+    trap 'rm -rf "$tmp_dir" "$tmp_dir.log"' EXIT
+    if ! mvn -q -B -Dstyle.color=never dependency:copy "-Dartifact=$artifact" \
+      "-DoutputDirectory=$tmp_dir" >"$tmp_dir.log" 2>&1; then
+      cat "$tmp_dir.log" >&2
+      die "mvn could not fetch $artifact (output above)"
+    fi
+    unzip -q "$tmp_dir/opensearch-${OPENSEARCH_VERSION}.zip" -d "$tmp_dir/unpacked"
+    rm -rf "$opensearch_home"
+    mv "$tmp_dir/unpacked/opensearch-${OPENSEARCH_VERSION}" "$opensearch_home"
+    rm -rf "$tmp_dir" "$tmp_dir.log"
+    trap - EXIT
+  fi
+  echo "backends: opensearch ready ($(took "$start"))"
+fi
 
 need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless); Zipkin runs on it"
 echo "backends: all ready in $(took "$start_all")"

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs the Zipkin server (in-memory storage) in the foreground; stop it with SIGTERM/SIGINT.
-# It takes spans over HTTP, and also from Kafka when a broker is configured.
+# Runs the Zipkin server (in-memory storage by default) in the foreground; stop it with
+# SIGTERM/SIGINT. It takes spans over HTTP, and also from Kafka when a broker is configured.
 #
 #   ZIPKIN_PORT=9411 bash scripts/run-zipkin.sh
 #
 # Environment:
 #   ZIPKIN_PORT       HTTP port for the API, UI and /health (default in ports.env)
 #   ZIPKIN_JAVA_OPTS  JVM options (default: a small heap and fast startup)
+#   STORAGE_TYPE      mem (default) or elasticsearch (durable: scripts/run-opensearch.sh);
+#                     Zipkin itself reads ES_HOSTS (e.g. http://127.0.0.1:9200), ES_INDEX,
+#                     QUERY_ENABLED, COLLECTOR_HTTP_ENABLED and the other settings it documents
 #   KAFKA_BOOTSTRAP_SERVERS  brokers, comma-separated host:port: set, Zipkin's Kafka collector
 #                     also reads span lists (JSON or proto3) from KAFKA_TOPIC (default none)
 #   KAFKA_TOPIC       topic(s) to read, comma-separated (default zipkin)
@@ -26,7 +29,16 @@ jar="$root/.cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
 command -v java >/dev/null 2>&1 || { echo "run-zipkin: java is not installed (JDK 17+)" >&2; exit 1; }
 
 export QUERY_PORT="$ZIPKIN_PORT"
-export STORAGE_TYPE=mem
+export STORAGE_TYPE="${STORAGE_TYPE:-mem}"
+case "$STORAGE_TYPE" in
+  mem) ;;
+  elasticsearch)
+    [[ -n "${ES_HOSTS:-}" ]] || { echo "run-zipkin: STORAGE_TYPE=elasticsearch needs ES_HOSTS" >&2; exit 1; }
+    # One local node: a replica could never be placed, and one shard a day is plenty.
+    export ES_INDEX_REPLICAS="${ES_INDEX_REPLICAS:-0}" ES_INDEX_SHARDS="${ES_INDEX_SHARDS:-1}"
+    ;;
+  *) echo "run-zipkin: STORAGE_TYPE must be mem or elasticsearch, not '$STORAGE_TYPE'" >&2; exit 1 ;;
+esac
 # Zipkin reads these itself; written out so that what it gets is what this script documents.
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-}"
 export KAFKA_TOPIC="${KAFKA_TOPIC:-zipkin}"

@@ -3,7 +3,7 @@
 # everything it started, `logs` shows the logs, `status` says what runs, `pid NAME` prints the
 # pid of one process.
 #
-#   bash scripts/stack.sh up|down|logs [-f]|status|pid NAME
+#   bash scripts/stack.sh up|down|logs [-f]|status|pid NAME|clean-data
 #
 # With a working Docker engine (and STACK_MODE unset or "docker") it drives docker compose.
 # Otherwise (or with STACK_MODE=local) it runs the real Kafka broker, Zipkin and Jaeger
@@ -28,6 +28,10 @@
 #   STACK_CRASH_WINDOW  a process that exits more than STACK_START_RETRIES times within these
 #                       seconds is given up on too, however long it ran (default 120)
 #   VENV                virtualenv with the services installed (default .venv)
+#   STORAGE             mem (default: Zipkin keeps spans in memory) or opensearch: Zipkin's
+#                       production topology, with OpenSearch (data in $RUN_DIR/opensearch, kept
+#                       by `down`, removed by `clean-data`), two Kafka collectors in one consumer
+#                       group (topic zipkin) and a Zipkin that serves the UI, the API and HTTP
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -48,6 +52,17 @@ mode_file="$RUN_DIR/mode"
 # shellcheck source=ports.sh
 source "$root/scripts/ports.sh"
 timeout=${STACK_UP_TIMEOUT:-180}
+storage_file="$RUN_DIR/storage"
+# `up` takes STORAGE; the other commands act on what the running (or last) stack was started with.
+if [[ "${1:-}" == up ]]; then
+  storage=${STORAGE:-mem}
+else
+  storage=$(cat "$storage_file" 2>/dev/null || echo "${STORAGE:-mem}")
+fi
+case "$storage" in
+  mem | opensearch) ;;
+  *) echo "stack: STORAGE must be mem or opensearch, not '$storage'" >&2 && exit 1 ;;
+esac
 start_secs=${STACK_START_SECS:-10}
 start_retries=${STACK_START_RETRIES:-3}
 
@@ -62,9 +77,24 @@ die() {
 # A group starts and stops as one, its processes side by side; the services stop before the
 # collectors, so that their last spans still go out.
 processes() {
-  cat <<PROCESSES
+  if [[ "$storage" == opensearch ]]; then
+    # Zipkin as its documentation runs it: spans go to Kafka (or over HTTP to the query
+    # instance), two collectors of one consumer group store them, one instance serves the UI.
+    local collector="env COLLECTOR_HTTP_ENABLED=false QUERY_ENABLED=false bash scripts/run-zipkin.sh"
+    cat <<PROCESSES
+kafka     collectors tcp://127.0.0.1:$KAFKA_PORT                  bash scripts/run-kafka.sh
+opensearch collectors http://127.0.0.1:$OPENSEARCH_PORT/_cluster/health?wait_for_status=yellow&timeout=1s bash scripts/run-opensearch.sh
+zipkin    collectors http://127.0.0.1:$ZIPKIN_PORT/health           env COLLECTOR_KAFKA_ENABLED=false bash scripts/run-zipkin.sh
+zipkin_collector_1 collectors http://127.0.0.1:$ZIPKIN_COLLECTOR_1_PORT/health env ZIPKIN_PORT=$ZIPKIN_COLLECTOR_1_PORT $collector
+zipkin_collector_2 collectors http://127.0.0.1:$ZIPKIN_COLLECTOR_2_PORT/health env ZIPKIN_PORT=$ZIPKIN_COLLECTOR_2_PORT $collector
+PROCESSES
+  else
+    cat <<PROCESSES
 kafka     collectors tcp://127.0.0.1:$KAFKA_PORT                  bash scripts/run-kafka.sh
 zipkin    collectors http://127.0.0.1:$ZIPKIN_PORT/health           bash scripts/run-zipkin.sh
+PROCESSES
+  fi
+  cat <<PROCESSES
 jaeger    collectors http://127.0.0.1:$JAEGER_QUERY_PORT/api/services bash scripts/run-jaeger.sh
 db_proxy  services   http://127.0.0.1:$DB_PROXY_PORT/health         env PORT=$DB_PROXY_PORT python -m bookshop_db_proxy
 cache     services   http://127.0.0.1:$CACHE_PORT/health            env PORT=$CACHE_PORT python -m bookshop_cache
@@ -202,9 +232,35 @@ log_tails() {
   done
 }
 
+# Resident memory of a process group (supervisord starts each program as a group leader).
+group_rss_mb() {
+  ps -e -o pgid=,rss= | awk -v g="$1" '$1 == g { kb += $2 } END { printf "%.0f", kb / 1024 }'
+}
+
+# The servers' memory and how long each took to become healthy (from healthy_at).
+print_resources() {
+  local name _ pid
+  echo "Servers (resident memory, healthy after):"
+  while read -r name _; do
+    case "$name" in kafka | opensearch | zipkin*) ;; *) continue ;; esac
+    pid=$(ctl pid "$(ctl_name "$name")" 2>/dev/null || true)
+    [[ "$pid" =~ ^[1-9][0-9]*$ ]] || continue
+    printf '  %-19s %5s MB  %s s\n' "$name" "$(group_rss_mb "$pid")" "${healthy_at[$name]:-?}"
+  done < <(processes)
+  if [[ "$storage" == opensearch ]]; then
+    echo "Stored traces live in $RUN_DIR/opensearch: 'make down' keeps them, 'make clean-data'" \
+      "removes them."
+    echo "Zipkin's dependency graph stays empty over OpenSearch: only the zipkin-dependencies" \
+      "Spark job (image openzipkin/zipkin-dependencies, run on a schedule) fills it, and local" \
+      "mode cannot run it (its artifact is not served by this machine's Maven registry)."
+  fi
+}
+
 # Wait for each name=url printed by the function named in $1.
+declare -A healthy_at=()
 wait_all_healthy() {
   local list=${1:-health_urls} deadline=$((SECONDS + timeout)) name url fatal
+  local started=$SECONDS
   while IFS='=' read -r name url; do
     until http_ok "$url"; do
       if [[ "$(cat "$mode_file" 2>/dev/null)" == local ]]; then
@@ -228,6 +284,7 @@ wait_all_healthy() {
       fi
       sleep 0.3
     done
+    healthy_at[$name]=$((SECONDS - started))
     say "$name is healthy"
   done < <("$list")
 }
@@ -305,6 +362,10 @@ up_local() {
   [[ -x "$VENV/bin/supervisord" ]] || die "$VENV/bin/supervisord is missing; run 'make venv' first"
   [[ -f .cache/bin/jaeger ]] || die "Jaeger is not built; run 'make backends' first"
   [[ -d .cache/kafka/libs ]] || die "Kafka is not fetched; run 'make backends' first"
+  if [[ "$storage" == opensearch ]]; then
+    compgen -G ".cache/opensearch/opensearch-*/bin/opensearch" >/dev/null ||
+      die "OpenSearch is not fetched; run 'make backends STORAGE=opensearch' first"
+  fi
   local name url port
   while IFS='=' read -r name url; do
     port=${url#*://127.0.0.1:}
@@ -329,6 +390,15 @@ up_local() {
   export ZIPKIN_UI_URL="http://127.0.0.1:$ZIPKIN_PORT"
   export JAEGER_UI_URL="http://127.0.0.1:$JAEGER_QUERY_PORT"
   export JAEGER_HAS_UI=false
+  if [[ "$storage" == opensearch ]]; then
+    export STORAGE_TYPE=elasticsearch ES_HOSTS="http://127.0.0.1:$OPENSEARCH_PORT"
+    export OPENSEARCH_DATA="$RUN_DIR/opensearch"
+    export KAFKA_TOPIC=zipkin KAFKA_GROUP_ID=zipkin
+    # A killed collector's partitions move to the other one after 6 s, not Kafka's 45 s.
+    export ZIPKIN_COLLECTOR_KAFKA_OVERRIDES_SESSION_TIMEOUT_MS=6000
+    export ZIPKIN_COLLECTOR_KAFKA_OVERRIDES_HEARTBEAT_INTERVAL_MS=1000
+  fi
+  echo "$storage" >"$storage_file"
 
   echo local >"$mode_file"
   mkdir -p "$logs_dir"
@@ -344,6 +414,7 @@ up_local() {
   say "started supervisord (pid $(cat "$pid_file")), logs in $logs_dir"
   wait_all_healthy
   print_urls local
+  print_resources
 }
 
 down_local() {
@@ -398,7 +469,7 @@ status_local() {
   local name group url _ line state pid uptime spawns restarts body health
   local all
   all=$(ctl status 2>/dev/null || true)
-  printf '%-9s %-9s %-8s %-10s %-8s %-9s %s\n' PROCESS STATE PID UPTIME RESTARTS HEALTH URL
+  printf '%-18s %-9s %-8s %-10s %-8s %-9s %s\n' PROCESS STATE PID UPTIME RESTARTS HEALTH URL
   while read -r name group url _; do
     line=$(grep "^$group:$name " <<<"$all" || true)
     state=$(awk '{print $2}' <<<"$line")
@@ -414,7 +485,7 @@ status_local() {
       health=${health:-ok}
       grep -q '"dropping": *true' <<<"$body" && health="$health,dropping"
     fi
-    printf '%-9s %-9s %-8s %-10s %-8s %-9s %s\n' "$name" "${state:-?}" "${pid:--}" \
+    printf '%-18s %-9s %-8s %-10s %-8s %-9s %s\n' "$name" "${state:-?}" "${pid:--}" \
       "${uptime:--}" "$restarts" "$health" "$url"
   done < <(processes)
 }
@@ -460,6 +531,13 @@ case "$cmd" in
       exit 3
     fi
     ;;
+  clean-data)
+    if supervisor_running; then
+      die "the stack is running; 'make down' first"
+    fi
+    rm -rf "$RUN_DIR/opensearch" "$RUN_DIR/kafka" "$RUN_DIR/bookshop.db"
+    say "removed the stored traces, the Kafka topics and the orders under $RUN_DIR"
+    ;;
   pid)
     name=${2:-}
     full=$(ctl_name "$name") || die "usage: $0 pid NAME (one of: $(processes | awk '{print $1}' | tr '\n' ' '))"
@@ -469,6 +547,6 @@ case "$cmd" in
     echo "$pid"
     ;;
   *)
-    die "usage: $0 up|down|logs [-f]|status|pid NAME"
+    die "usage: $0 up|down|logs [-f]|status|pid NAME|clean-data"
     ;;
 esac

@@ -10,6 +10,7 @@ wanted=(
   "docker-compose docker-compose"
   "java openjdk-17-jre-headless"
   "mvn maven"
+  "unzip unzip"
   "chromium chromium"
 )
 

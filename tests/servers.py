@@ -1,4 +1,5 @@
-"""Start the real Zipkin, Jaeger and Kafka for tests, through scripts/run-*.sh.
+"""Start the real servers for tests through their scripts/run-*.sh: Zipkin, Jaeger, Kafka,
+OpenSearch.
 
 Each server runs in its own process group with its output in a log file; `ServerProcess.stop`
 ends the whole group. A server that cannot start raises `ServerError` with the tail of its log.
@@ -18,6 +19,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from tests.support.ports import free_ports
 
@@ -35,6 +38,7 @@ __all__ = [
     "ROOT",
     "JaegerServer",
     "KafkaBroker",
+    "OpenSearchServer",
     "ServerError",
     "ServerProcess",
     "ZipkinServer",
@@ -43,8 +47,11 @@ __all__ = [
     "external_zipkin",
     "kafka_answers",
     "log_tail",
+    "opensearch_data_dir",
+    "running",
     "start_jaeger",
     "start_kafka",
+    "start_opensearch",
     "start_zipkin",
     "wait_healthy",
 ]
@@ -99,6 +106,15 @@ class KafkaBroker:
     def address(self, topic: str = "zipkin") -> str:
         """The `kafka://` collector address of `topic` on this broker."""
         return f"kafka://{self.bootstrap_servers}/{topic}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSearchServer:
+    """A running OpenSearch: `url` is its HTTP API, `data_dir` holds its indices and logs."""
+
+    url: str
+    data_dir: Path
+    log_path: Path | None = None
 
 
 def log_tail(path: Path, lines: int = 60) -> str:
@@ -171,6 +187,15 @@ class ServerProcess:
             popen.wait()
         # Anything the server forked into its group goes too.
         self._signal_group(signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as a crash would: no shutdown runs."""
+        popen = self._popen
+        if popen is None:
+            raise RuntimeError(f"{self.name} was never started")
+        _live.discard(self)
+        self._signal_group(signal.SIGKILL)
+        popen.wait()
 
     def _signal_group(self, sig: signal.Signals) -> None:
         assert self._popen is not None
@@ -255,13 +280,16 @@ def start_zipkin(
     kafka: KafkaBroker | None = None,
     kafka_topics: Sequence[str] = ("zipkin",),
     kafka_group: str | None = None,
+    storage: OpenSearchServer | None = None,
+    settings: Mapping[str, str] | None = None,
     timeout: float = 120.0,
 ) -> tuple[ServerProcess, ZipkinServer]:
-    """Start Zipkin (in-memory) on `port` (a free one by default) and wait for /health.
+    """Start Zipkin on `port` (a free one by default) and wait for /health.
 
-    With `kafka`, its Kafka collector also reads `kafka_topics` as consumer group
-    `kafka_group` (by default one of its own, so that it never shares a topic's partitions
-    with another Zipkin reading the same broker).
+    Spans live in memory, or in `storage`. With `kafka`, its Kafka collector also reads
+    `kafka_topics` as consumer group `kafka_group` (by default one of its own, so that it
+    never shares a topic's partitions with another Zipkin reading the same broker).
+    `settings` are more of Zipkin's environment variables (QUERY_ENABLED, ...).
     """
     port = port if port is not None else free_ports(1)[0]
     env = {"ZIPKIN_PORT": str(port), "KAFKA_BOOTSTRAP_SERVERS": ""}
@@ -269,6 +297,9 @@ def start_zipkin(
         env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
         env["KAFKA_TOPIC"] = ",".join(kafka_topics)
         env["KAFKA_GROUP_ID"] = kafka_group or f"zipkin-tests-{port}"
+    if storage is not None:
+        env |= {"STORAGE_TYPE": "elasticsearch", "ES_HOSTS": storage.url}
+    env |= settings or {}
     process = ServerProcess(
         "zipkin", _SCRIPTS / "run-zipkin.sh", env, log_dir / f"zipkin-{port}.log"
     )
@@ -276,6 +307,62 @@ def start_zipkin(
     process.start()
     with _stopped_on_error(process):
         wait_healthy([server.url + "/health"], timeout=timeout, process=process)
+    return process, server
+
+
+_Server = TypeVar("_Server")
+
+
+@contextlib.contextmanager
+def running(
+    started: tuple[ServerProcess, _Server], stop_timeout: float = 30.0
+) -> Iterator[_Server]:
+    """`with running(start_x(...)) as server:` stops the process when the block ends."""
+    process, server = started
+    try:
+        yield server
+    finally:
+        process.stop(timeout=stop_timeout)
+
+
+def opensearch_data_dir() -> Path:
+    """A new, empty data folder for `start_opensearch`; remove it when done.
+
+    Under the system's temporary folder, not pytest's: run by root, OpenSearch runs as an
+    unprivileged uid, which cannot enter pytest's private (mode 700) base folder.
+    """
+    return Path(tempfile.mkdtemp(prefix="opensearch-"))
+
+
+def start_opensearch(
+    log_dir: Path, data_dir: Path, *, timeout: float = 240.0
+) -> tuple[ServerProcess, OpenSearchServer]:
+    """Start OpenSearch on free ports over `data_dir` and wait until its cluster is usable.
+
+    The same `data_dir` started again holds what was stored before.
+    """
+    port, transport_port = free_ports(2)
+    process = ServerProcess(
+        "opensearch",
+        _SCRIPTS / "run-opensearch.sh",
+        {
+            "OPENSEARCH_PORT": str(port),
+            "OPENSEARCH_TRANSPORT_PORT": str(transport_port),
+            "OPENSEARCH_DATA": str(data_dir),
+        },
+        log_dir / f"opensearch-{port}.log",
+    )
+    server = OpenSearchServer(
+        url=f"http://{_LOCALHOST}:{port}", data_dir=data_dir, log_path=process.log_path
+    )
+    process.start()
+    with _stopped_on_error(process):
+        # 408 until the node has recovered its indices to at least yellow.
+        wait_healthy(
+            [server.url + "/_cluster/health?wait_for_status=yellow&timeout=1s"],
+            timeout=timeout,
+            process=process,
+        )
     return process, server
 
 

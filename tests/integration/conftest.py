@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 import aiozipkin as az
 from tests.integration.helpers import RecordingTracerFactory, RecordingTransport
+from tests.servers import opensearch_data_dir
 
 
 @pytest.fixture
@@ -40,3 +43,11 @@ async def recording_tracer() -> AsyncIterator[RecordingTracerFactory]:
     yield make
     for tracer in tracers:
         await tracer.close()
+
+
+@pytest.fixture
+def opensearch_data() -> Iterator[Path]:
+    """A data folder of its own for a test's OpenSearch, removed afterwards."""
+    path = opensearch_data_dir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

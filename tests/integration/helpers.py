@@ -18,8 +18,10 @@ __all__ = [
     "RecordingTracerFactory",
     "RecordingTransport",
     "as_zipkin_stores",
+    "by_id",
     "get_json",
     "jaeger_trace",
+    "opensearch_span_count",
     "recorded",
     "unique_service",
     "zipkin_trace",
@@ -126,6 +128,24 @@ async def jaeger_trace(
     )
 
 
+async def opensearch_span_count(
+    session: aiohttp.ClientSession, opensearch_url: str, trace_id: str
+) -> int | None:
+    """How many span documents of the trace Zipkin has written to OpenSearch.
+
+    None while the index is not searchable yet: Zipkin answers 202 before it writes, and its
+    first write creates the day's index; a search in between fails ("all shards failed")
+    rather than finding nothing.
+    """
+    url = f"{opensearch_url}/zipkin*span-*/_count"
+    params = {"q": f"traceId:{trace_id}", "ignore_unavailable": "true"}
+    async with session.get(url, params=params) as resp:
+        if resp.status == 503:
+            return None
+        assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
+        return int((await resp.json())["count"])
+
+
 def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
     """The spans as Zipkin returns them: names lower-cased, annotations in time order.
 
@@ -144,3 +164,9 @@ def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
             span["annotations"] = sorted(span["annotations"], key=lambda a: a["timestamp"])
         out.append(span)
     return out
+
+
+def by_id(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
+    """The spans in a stable order, to compare two traces span for span."""
+    # A shared span has the id of its client span; the shared flag tells the two apart.
+    return sorted(spans, key=lambda span: (span["id"], bool(span.get("shared"))))

@@ -11,9 +11,9 @@ import pytest
 import aiozipkin as az
 from tests.integration.helpers import (
     POLL_INTERVAL,
-    JsonSpan,
     RecordingTracerFactory,
     as_zipkin_stores,
+    by_id,
     get_json,
     unique_service,
     zipkin_trace,
@@ -21,11 +21,6 @@ from tests.integration.helpers import (
 from tests.integration.scenarios import SCENARIOS, Scenario
 from tests.servers import ZipkinServer
 from tests.support.polling import eventually
-
-
-def _by_id(spans: list[JsonSpan]) -> list[JsonSpan]:
-    # A shared span has the id of its client span; the shared flag tells the two apart.
-    return sorted(spans, key=lambda span: (span["id"], bool(span.get("shared"))))
 
 
 def assert_all_delivered(tracer: az.Tracer, count: int) -> None:
@@ -52,7 +47,7 @@ async def test_zipkin_stores_spans_exactly_as_sent(
     assert sent, "the scenario sent no span"
     assert {span["traceId"] for span in sent} == {trace_id}
     stored = await zipkin_trace(http, zipkin.url, trace_id, len(sent))
-    assert _by_id(stored) == _by_id(as_zipkin_stores(sent))
+    assert by_id(stored) == by_id(as_zipkin_stores(sent))
     assert_all_delivered(a, len(sent_by_a.sent))
     assert_all_delivered(b, len(sent_by_b.sent))
 

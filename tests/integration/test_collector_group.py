@@ -1,0 +1,217 @@
+"""Zipkin's production topology: two collectors in one Kafka consumer group, OpenSearch storage
+and a query-only Zipkin. A collector killed with SIGKILL while spans flow loses none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+import aiozipkin as az
+from tests.integration.helpers import (
+    JsonSpan,
+    RecordingTracerFactory,
+    opensearch_span_count,
+    unique_service,
+)
+from tests.servers import (
+    KafkaBroker,
+    ZipkinServer,
+    running,
+    start_opensearch,
+    start_zipkin,
+)
+from tests.support.polling import eventually
+
+_TRACES = 200
+_RATE = 20.0  # traces a second: the run lasts 10 s, the kill comes at 5 s
+_SPANS_PER_TRACE = 3
+
+
+def collector_settings(kafka: KafkaBroker, topic: str, group: str) -> dict[str, str]:
+    """A Zipkin that only reads `topic` as a member of `group`: no HTTP collector, no API."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "KAFKA_TOPIC": topic,
+        "KAFKA_GROUP_ID": group,
+        "COLLECTOR_HTTP_ENABLED": "false",
+        "QUERY_ENABLED": "false",
+        # The broker's smallest session timeout: a killed member's partitions move to the
+        # survivor after 6 s, not the default 45 s. Spring maps these onto
+        # zipkin.collector.kafka.overrides.*, passed as they are to the Kafka consumer.
+        "ZIPKIN_COLLECTOR_KAFKA_OVERRIDES_SESSION_TIMEOUT_MS": "6000",
+        "ZIPKIN_COLLECTOR_KAFKA_OVERRIDES_HEARTBEAT_INTERVAL_MS": "1000",
+        # A partition first read after spans arrived starts at its beginning.
+        "ZIPKIN_COLLECTOR_KAFKA_OVERRIDES_AUTO_OFFSET_RESET": "earliest",
+    }
+
+
+_QUERY_ONLY = {"COLLECTOR_HTTP_ENABLED": "false"}
+
+
+def assigned_partitions(assignment: bytes) -> int:
+    """How many partitions a consumer protocol assignment (version, [topic, [partition]]) holds."""
+    offset = 2  # version
+    (topics,) = struct.unpack_from(">i", assignment, offset)
+    offset += 4
+    total = 0
+    for _ in range(topics):
+        (name_length,) = struct.unpack_from(">h", assignment, offset)
+        offset += 2 + name_length
+        (partitions,) = struct.unpack_from(">i", assignment, offset)
+        offset += 4 + 4 * partitions
+        total += partitions
+    return total
+
+
+async def group_assignment(kafka: KafkaBroker, group: str) -> list[int] | None:
+    """The partition count of each member of a stable `group`; None while it rebalances."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    described: dict[str, Any] = response.to_object()
+    [state] = described["groups"]
+    if state["state"] != "Stable":
+        return None
+    return sorted(assigned_partitions(member["member_assignment"]) for member in state["members"])
+
+
+async def make_traces(tracer: az.Tracer, count: int) -> list[str]:
+    trace_ids = []
+    for i in range(count):
+        with tracer.new_trace(sampled=True) as root:
+            root.name(f"order {i}")
+            root.kind(az.SERVER)
+            root.tag("order.index", str(i))
+            with tracer.new_child(root.context) as child:
+                child.name("reserve stock")
+                child.kind(az.CLIENT)
+            with tracer.new_child(root.context) as child:
+                child.name("render")
+                child.annotate("rendered")
+        trace_ids.append(root.context.trace_id)
+    return trace_ids
+
+
+def by_trace(spans: list[JsonSpan]) -> dict[str, list[JsonSpan]]:
+    traces: dict[str, list[JsonSpan]] = {}
+    for span in spans:
+        traces.setdefault(span["traceId"], []).append(span)
+    return traces
+
+
+async def produce(
+    kafka: KafkaBroker, topic: str, traces: dict[str, list[JsonSpan]], halfway: asyncio.Event
+) -> None:
+    """Send each trace as one message, keyed by its id so the traces spread over partitions."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        start = time.monotonic()
+        for n, (trace_id, spans) in enumerate(traces.items()):
+            await asyncio.sleep(max(0.0, start + n / _RATE - time.monotonic()))
+            await producer.send_and_wait(topic, json.dumps(spans).encode(), key=trace_id.encode())
+            if n == len(traces) // 2:
+                halfway.set()
+    finally:
+        await producer.stop()
+
+
+async def stored_span_keys(
+    http: aiohttp.ClientSession, api: ZipkinServer, trace_id: str
+) -> list[tuple[str, bool]]:
+    async with http.get(f"{api.url}/api/v2/trace/{trace_id}") as resp:
+        if resp.status == 404:
+            return []
+        assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
+        spans: list[JsonSpan] = await resp.json()
+    return [(span["id"], bool(span.get("shared"))) for span in spans]
+
+
+async def incomplete_traces(
+    http: aiohttp.ClientSession, api: ZipkinServer, traces: dict[str, list[JsonSpan]]
+) -> tuple[list[str], int]:
+    """The traces the API instance does not hold in full, and how many spans it holds twice."""
+    incomplete, duplicates = [], 0
+    for trace_id, spans in traces.items():
+        stored = await stored_span_keys(http, api, trace_id)
+        duplicates += len(stored) - len(set(stored))
+        if not {(span["id"], bool(span.get("shared"))) for span in spans} <= set(stored):
+            incomplete.append(trace_id)
+    return incomplete, duplicates
+
+
+async def test_a_collector_killed_mid_stream_loses_no_span(
+    servers_log_dir: Path,
+    opensearch_data: Path,
+    kafka: KafkaBroker,
+    http: aiohttp.ClientSession,
+    recording_tracer: RecordingTracerFactory,
+) -> None:
+    topic = f"zipkin-{uuid.uuid4().hex[:8]}"
+    group = f"collectors-{uuid.uuid4().hex[:8]}"
+    tracer, recorder = await recording_tracer(unique_service("shop"))
+    trace_ids = await make_traces(tracer, _TRACES)
+    await tracer.close()
+    traces = by_trace(recorder.sent)
+    assert list(traces) == trace_ids
+    assert {len(spans) for spans in traces.values()} == {_SPANS_PER_TRACE}
+
+    with contextlib.ExitStack() as servers:
+        storage = servers.enter_context(running(start_opensearch(servers_log_dir, opensearch_data)))
+        settings = collector_settings(kafka, topic, group)
+        doomed = start_zipkin(servers_log_dir, storage=storage, settings=settings)
+        servers.enter_context(running(doomed))
+        servers.enter_context(
+            running(start_zipkin(servers_log_dir, storage=storage, settings=settings))
+        )
+        api = servers.enter_context(
+            running(start_zipkin(servers_log_dir, storage=storage, settings=_QUERY_ONLY))
+        )
+
+        async def both_in_group() -> list[int] | None:
+            # Two partitions, one each: the one about to be killed holds half the traffic.
+            assignment = await group_assignment(kafka, group)
+            return assignment if assignment == [1, 1] else None
+
+        await eventually(both_in_group, what=f"one partition per collector in {group}", timeout=60)
+        halfway = asyncio.Event()
+        producing = asyncio.create_task(produce(kafka, topic, traces, halfway))
+        await halfway.wait()
+        doomed[0].kill()
+        await producing
+
+        async def first_trace_indexed() -> int | None:
+            # From then on the day's index exists and the API's searches cannot race its creation.
+            found = await opensearch_span_count(http, storage.url, trace_ids[0])
+            return found or None
+
+        # Creating the index can take a while on a busy machine.
+        await eventually(
+            first_trace_indexed, what=f"trace {trace_ids[0]} in OpenSearch", timeout=120
+        )
+        # The killed member's partition waits out its session (6 s) before the survivor reads it.
+        deadline = time.monotonic() + 120
+        while True:
+            incomplete, duplicates = await incomplete_traces(http, api, traces)
+            if not incomplete or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1.0)
+    print(
+        f"collector failover: {len(traces)} traces, {len(traces) * _SPANS_PER_TRACE} spans sent, "
+        f"lost {len(incomplete)} traces, {duplicates} spans stored twice"
+    )
+    assert incomplete == [], f"lost {len(incomplete)} of {len(traces)} traces: {incomplete[:10]}"
