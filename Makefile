@@ -40,7 +40,10 @@ test-backends:
 # Every test: lint and types, the docs, the whole suite here, then the library's matrix.
 test: venv test-backends check docs
 	$(VENV)/bin/pytest
-	$(MAKE) matrix
+	$(MAKE) matrix NOX_ARGS="$(TEST_CELLS)"
+
+# The main run above is the Python 3.11 cell (and more), so `make test` runs the other cells.
+TEST_CELLS := -s tests-3.10 tests-3.12 tests-3.13 lowest no_extras
 
 # The library's tests on Python 3.10-3.13, at its lowest declared versions and without its
 # extras (noxfile.py; `nox -l` lists the cells). pyenv's interpreters go on PATH through

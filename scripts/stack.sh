@@ -378,9 +378,12 @@ up_local() {
   export PATH="$VENV/bin:$PATH"
   export PYTHONUNBUFFERED=1
   export HOST=127.0.0.1
-  # The services' span route: both servers over HTTP unless ZIPKIN_ENDPOINTS says otherwise,
-  # e.g. kafka://127.0.0.1:$KAFKA_PORT/zipkin (the servers read that topic too).
-  export ZIPKIN_ENDPOINTS="${ZIPKIN_ENDPOINTS:-http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans,http://127.0.0.1:$JAEGER_ZIPKIN_PORT/api/v2/spans}"
+  # The services' span route unless ZIPKIN_ENDPOINTS says otherwise: both servers over HTTP,
+  # or with durable storage the topic zipkin, which the two collectors and Jaeger's own kafka
+  # receiver read (Zipkin and Jaeger read that topic in either mode).
+  local route="http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans,http://127.0.0.1:$JAEGER_ZIPKIN_PORT/api/v2/spans"
+  [[ "$storage" == opensearch ]] && route="kafka://127.0.0.1:$KAFKA_PORT/zipkin"
+  export ZIPKIN_ENDPOINTS="${ZIPKIN_ENDPOINTS:-$route}"
   export BACKEND_URL="http://127.0.0.1:$BACKEND_PORT"
   export CACHE_URL="http://127.0.0.1:$CACHE_PORT"
   export DB_PROXY_URL="http://127.0.0.1:$DB_PROXY_PORT"
