@@ -29,6 +29,8 @@ jar="$root/.cache/zipkin/zipkin-server-${ZIPKIN_VERSION}-exec.jar"
 command -v java >/dev/null 2>&1 || { echo "run-zipkin: java is not installed (JDK 17+)" >&2; exit 1; }
 
 export QUERY_PORT="$ZIPKIN_PORT"
+# Zipkin listens on every interface by default: its one Armeria port is bound to the loopback.
+export ARMERIA_PORTS_0_IP=127.0.0.1 ARMERIA_PORTS_0_PORT="$ZIPKIN_PORT" ARMERIA_PORTS_0_PROTOCOLS_0=http
 export STORAGE_TYPE="${STORAGE_TYPE:-mem}"
 case "$STORAGE_TYPE" in
   mem) ;;

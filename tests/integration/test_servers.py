@@ -51,6 +51,31 @@ async def test_zipkin_stores_a_posted_span(
     assert await zipkin_trace(http, zipkin.url, str(span["traceId"]), 1) == [span]
 
 
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses of the sockets listening on `port`, from /proc/net/tcp and tcp6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as rows:
+            next(rows)
+            for row in rows:
+                local, state = row.split()[1], row.split()[3]
+                address, _, hex_port = local.partition(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    found.add(address)
+    return found
+
+
+# 127.0.0.1 as /proc writes it, in IPv4 and as an IPv4-mapped IPv6 address.
+_LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F"}
+
+
+def test_zipkin_listens_on_the_loopback_only(zipkin: ZipkinServer) -> None:
+    port = int(zipkin.url.rsplit(":", 1)[1])
+    addresses = _listening_addresses(port)
+    assert addresses, f"nothing listens on {port}"
+    assert addresses <= _LOOPBACK, addresses
+
+
 async def test_jaeger_zipkin_receiver_stores_a_posted_span(
     jaeger: JaegerServer, http: aiohttp.ClientSession
 ) -> None:
