@@ -44,7 +44,6 @@ async def test_order_trace_is_whole_in_zipkin_and_jaeger(
     assert {s["name"] for s in spans if s.get("kind") == "CLIENT"} == {
         "post /orders",
         "post /queries/{name}",
-        "post /queues/{queue}",
         "delete /kv/{key}",
     }
     unresolved = [s["id"] for s in spans if "parentId" in s and s["parentId"] not in by_id]
