@@ -35,7 +35,7 @@ from ._transport.codec import parse_encoding
 from ._transport.sender import REJECTED, SENT, Delivery, Outcome
 from .encoding import Encoding
 
-__all__ = ["KafkaAddress", "KafkaSender", "KafkaTransport", "parse_kafka_address"]
+__all__ = ["KafkaAddress", "KafkaSender", "KafkaTransport", "Producer", "parse_kafka_address"]
 
 logger = logging.getLogger("aiozipkin")
 

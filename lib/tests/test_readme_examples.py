@@ -101,6 +101,8 @@ async def test_readme_examples_run(
         "queue": asyncio.Queue(),
         "body": b'{"order": 1}',
         "aiozipkin_spans": InMemoryTransport(),
+        # The Kafka example's producer and consumer: one topic kept in memory.
+        **_topic_in_memory(),
     }
     checked: list[str] = []
     for source in blocks:
@@ -130,14 +132,17 @@ async def _aiohttp_app(ns: dict[str, Any], collector: TestServer, _: InMemoryTra
         # sample_rate=0.1 in the example: the caller's decision makes this trace sampled.
         async with client.get("/orders/7", headers={"b3": "1"}) as resp:
             assert resp.status == 200, await resp.text()
-            assert (await resp.json())["stock"]["item"] == "42"
+            # The example asks the stock service for the ordered item.
+            assert (await resp.json())["stock"]["item"] == "7"
         await client.app[ns["SESSION"]].close()
     finally:
         await client.close()  # the app's cleanup closes its tracer, which flushes
     names = {s["name"]: s for s in collector.app[SPANS]}
     assert "GET /health" not in names
-    server, call = names["GET /orders/{id}"], names["GET /items/42"]
+    # The client span is named by the route template the example passes, not the path.
+    server, call = names["GET /orders/{id}"], names["GET /items/{id}"]
     assert (server["kind"], call["kind"]) == ("SERVER", "CLIENT")
+    assert call["tags"]["http.url"].endswith("/items/7")
     assert call["parentId"] == server["id"]
 
 
@@ -145,6 +150,48 @@ async def _messaging(ns: dict[str, Any], _: TestServer, recorder: InMemoryTransp
     producer = recorder.get("publish order", kind=az.PRODUCER)
     consumer = recorder.get("process order", kind=az.CONSUMER)
     assert_child_of(consumer, producer)
+
+
+class _Record:
+    """A record as aiokafka's consumer yields it, and the metadata its producer answers."""
+
+    def __init__(self, topic: str, offset: int, value: bytes, headers: Any) -> None:
+        self.topic, self.partition, self.offset = topic, 0, offset
+        self.value, self.headers = value, list(headers or ())
+
+
+def _topic_in_memory() -> dict[str, Any]:
+    records: list[_Record] = []
+    committed: list[int] = []
+
+    class Producer:
+        async def send_and_wait(self, topic: str, value: Any = None, **kw: Any) -> _Record:
+            records.append(_Record(topic, len(records), value, kw.get("headers")))
+            return records[-1]
+
+    class Consumer:
+        def __aiter__(self) -> AsyncIterator[_Record]:
+            async def each() -> AsyncIterator[_Record]:
+                for record in list(records):
+                    yield record
+
+            return each()
+
+        async def commit(self) -> None:
+            committed.append(len(records))
+
+    async def handle(value: bytes) -> None:
+        assert value == b'{"order_id": 7}'
+
+    return {"producer": Producer(), "consumer": Consumer(), "handle": handle}
+
+
+async def _kafka(ns: dict[str, Any], _: TestServer, recorder: InMemoryTransport) -> None:
+    producer = recorder.get("publish orders", kind=az.PRODUCER)
+    consumer = recorder.get("process orders", kind=az.CONSUMER)
+    assert_child_of(consumer, producer)
+    assert consumer.tags == {**(consumer.tags or {}), "messaging.kafka.offset": "0"}
+    assert (producer.tags or {})["messaging.kafka.offset"] == "0"
 
 
 async def _log_correlation(ns: dict[str, Any], _: TestServer, __: InMemoryTransport) -> None:
@@ -192,6 +239,7 @@ _CHECKS: dict[str, Callable[[dict[str, Any], TestServer, InMemoryTransport], Awa
     "async def main()": _quick_start,
     "async def make_app()": _aiohttp_app,
     "az.inject_message(": _messaging,
+    "kafka.send_traced(": _kafka,
     "az.TraceLogFilter()": _log_correlation,
     "az.Transport(": _own_transport,
     "async def test_order_is_traced(": _testing,

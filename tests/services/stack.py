@@ -23,7 +23,7 @@ from bookshop_backend.jobs import JobPublisher
 from bookshop_backend.typedefs import PUBLISHER_KEY
 from bookshop_common import TracerFactory
 
-__all__ = ["BASE_ENV", "SETTINGS", "Span", "Stack", "start_stack", "stub_tracer_factory"]
+__all__ = ["BASE_ENV", "SETTINGS", "VALUES", "Span", "Stack", "start_stack", "stub_tracer_factory"]
 
 # Nothing listens there: the tests never use the default collectors.
 BASE_ENV: Mapping[str, str] = {"ZIPKIN_ENDPOINTS": "http://127.0.0.1:9/api/v2/spans"}
@@ -31,6 +31,16 @@ BASE_ENV: Mapping[str, str] = {"ZIPKIN_ENDPOINTS": "http://127.0.0.1:9/api/v2/sp
 Span = dict[str, Any]
 
 # Each service's settings class, by service name.
+# One valid value of each variable that some service requires.
+VALUES = {
+    "ZIPKIN_ENDPOINTS": "http://127.0.0.1:9411/api/v2/spans,http://127.0.0.1:9412/api/v2/spans",
+    "BACKEND_URL": "http://127.0.0.1:8081",
+    "CACHE_URL": "http://127.0.0.1:8083",
+    "DB_PROXY_URL": "http://127.0.0.1:8082/",
+    "DB_PATH": "/tmp/bookshop.db",
+    "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
+}
+
 SETTINGS: dict[str, Any] = {
     "frontend": bookshop_frontend.Settings,
     "backend": bookshop_backend.Settings,

@@ -10,8 +10,7 @@ import pytest
 
 import bookshop_frontend
 import bookshop_loadgen.cli
-from tests.services.stack import SETTINGS
-from tests.services.test_settings import VALUES
+from tests.services.stack import SETTINGS, VALUES
 from tests.stack import DEMO_PORTS
 
 

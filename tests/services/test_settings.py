@@ -12,16 +12,7 @@ import bookshop_db_proxy
 import bookshop_frontend
 import bookshop_worker
 from bookshop_common import SettingsError
-from tests.services.stack import SETTINGS
-
-VALUES = {
-    "ZIPKIN_ENDPOINTS": "http://127.0.0.1:9411/api/v2/spans,http://127.0.0.1:9412/api/v2/spans",
-    "BACKEND_URL": "http://127.0.0.1:8081",
-    "CACHE_URL": "http://127.0.0.1:8083",
-    "DB_PROXY_URL": "http://127.0.0.1:8082/",
-    "DB_PATH": "/tmp/bookshop.db",
-    "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
-}
+from tests.services.stack import SETTINGS, VALUES
 
 SERVICES = [pytest.param(name, id=name) for name in SETTINGS]
 
