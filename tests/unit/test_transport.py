@@ -211,7 +211,7 @@ async def test_a_span_larger_than_a_message_is_dropped(
     transport = transports(collector.url, send_interval=0.05, message_max_bytes=1000)
     transport.send(make_record(0, tags={"big": "b" * 2000}))
     transport.send(make_record(1))
-    await eventually(lambda: collector.spans, what="the small span")
+    await eventually(lambda: collector.spans and transport.sender_idle, what="the small span")
     stats = transport.stats()
     assert stats["dropped_too_large"] == 1
     assert [s["name"] for s in collector.spans] == ["op-1"]
@@ -235,7 +235,7 @@ async def test_a_span_that_cannot_be_encoded_is_dropped_and_logged_once(
     for n in range(3):
         transport.send(make_record(n, **fields))
     transport.send(make_record(3))
-    await eventually(lambda: collector.spans, what="the good span")
+    await eventually(lambda: collector.spans and transport.sender_idle, what="the good span")
     assert transport.stats()["dropped_encode"] == 3
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1

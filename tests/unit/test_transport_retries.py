@@ -36,7 +36,9 @@ async def test_retryable_statuses_are_retried(
     records = make_records(4)
     for record in records:
         transport.send(record)
-    await eventually(lambda: collector.spans, what="the batch after two failures")
+    await eventually(
+        lambda: collector.spans and transport.sender_idle, what="the batch after two failures"
+    )
     assert len(collector.attempts) == 3
     assert collector.spans == [zipkin_json(r) for r in records]
     stats = transport.stats()
@@ -51,7 +53,9 @@ async def test_the_default_keeps_retrying_well_past_three_attempts(
     collector.replies = [(503, {}, "restarting")] * 12
     transport = transports(collector.url, send_interval=0.01)
     transport.send(make_record())
-    await eventually(lambda: collector.spans, what="the span after 12 failures")
+    await eventually(
+        lambda: collector.spans and transport.sender_idle, what="the span after 12 failures"
+    )
     assert transport.stats()["retries"] == 12
     assert transport.stats()["dropped_failed"] == 0
 
@@ -62,7 +66,9 @@ async def test_retry_after_seconds_is_honoured(
     collector.replies = [(503, {"Retry-After": "1"}, "later")]
     transport = transports(collector.url, send_interval=0.01)
     transport.send(make_record())
-    await eventually(lambda: collector.spans, what="the span after Retry-After")
+    await eventually(
+        lambda: collector.spans and transport.sender_idle, what="the span after Retry-After"
+    )
     first, second = collector.attempts
     # The backoff alone would have retried after at most 0.05 s.
     assert second.at - first.at >= 0.9
@@ -75,7 +81,11 @@ async def test_retry_after_date_is_honoured(
     collector.replies = [(429, {"Retry-After": when}, "slow down")]
     transport = transports(collector.url, send_interval=0.01)
     transport.send(make_record())
-    await eventually(lambda: collector.spans, what="the span after Retry-After", timeout=15)
+    await eventually(
+        lambda: collector.spans and transport.sender_idle,
+        what="the span after Retry-After",
+        timeout=15,
+    )
     first, second = collector.attempts
     assert second.at - first.at >= 0.9  # the date has a one-second resolution
 
@@ -198,7 +208,7 @@ async def test_a_rejected_batch_is_not_retried_and_logged_once_with_its_body(
     transport = transports(collector.url, send_interval=0.01, send_max_size=1)
     for record in make_records(3):
         transport.send(record)
-    await eventually(lambda: collector.spans, what="the third span")
+    await eventually(lambda: collector.spans and transport.sender_idle, what="the third span")
     stats = transport.stats()
     assert len(collector.attempts) == 3
     assert stats["batches_rejected"] == stats["batches_failed"] == 2
@@ -218,7 +228,7 @@ async def test_a_redirect_is_not_followed(
     transport = transports(collector.url, send_interval=0.01, send_max_size=1)
     transport.send(make_record(0))
     transport.send(make_record(1))
-    await eventually(lambda: collector.spans, what="the second span")
+    await eventually(lambda: collector.spans and transport.sender_idle, what="the second span")
     assert len(collector.attempts) == 2
     assert transport.stats()["batches_rejected"] == 1
     assert "rejected a batch with 302" in caplog.text
