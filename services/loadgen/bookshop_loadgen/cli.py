@@ -32,6 +32,7 @@ class LoadConfig:
     slowest: int = 5
     seed: int | None = None
     progress: bool = True
+    trace_log: str | None = None
 
     @property
     def planned(self) -> int:
@@ -156,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the random choices")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--trace-log",
+        metavar="FILE",
+        default=None,
+        help="write one JSON line per request to FILE: its trace id, outcome and the span "
+        "count its whole trace should have",
+    )
     return parser
 
 
@@ -179,4 +187,5 @@ def parse_args(argv: Sequence[str] | None = None) -> LoadConfig:
         slowest=args.slowest,
         seed=args.seed,
         progress=not args.no_progress,
+        trace_log=args.trace_log,
     )

@@ -15,6 +15,7 @@ from bookshop_common import FAULT_HEADER, TRACE_ID_HEADER
 
 from .cli import LoadConfig
 from .mix import Endpoint
+from .shapes import expected_spans
 from .stats import Sample, Summary, summarize
 
 __all__ = ["FrontendUnreachable", "run_load"]
@@ -88,23 +89,27 @@ async def _one(
         method, path = "GET", f"/api/orders/{shop.rng.choice(shop.order_ids)}"
     started = time.perf_counter()
     trace_id = ""
+    spans: int | None = None
     try:
         async with session.request(method, config.url + path, json=body, headers=headers) as resp:
             payload = await resp.read()
             trace_id = resp.headers.get(TRACE_ID_HEADER, "")
             outcome = str(resp.status)
             ok = resp.status == _EXPECTED[endpoint]
-            if ok and endpoint is Endpoint.ORDER:
+            if ok:
                 try:
-                    shop.order_ids.append(int(json.loads(payload)["order_id"]))
-                except (ValueError, KeyError, TypeError):
+                    answer = json.loads(payload)
+                    if endpoint is Endpoint.ORDER:
+                        shop.order_ids.append(int(answer["order_id"]))
+                    spans = None if fault else expected_spans(endpoint, answer)
+                except (ValueError, KeyError, TypeError, AttributeError):
                     outcome, ok = "bad body", False
     except asyncio.TimeoutError:
         outcome, ok = "timeout", False
     except aiohttp.ClientError as exc:
         outcome, ok = type(exc).__name__, False
     latency = time.perf_counter() - started
-    return Sample(endpoint.route, fault, latency, ok, outcome, trace_id)
+    return Sample(endpoint.route, fault, latency, ok, outcome, trace_id, spans)
 
 
 async def run_load(

@@ -12,7 +12,11 @@ __all__ = ["Group", "Sample", "Summary", "percentile", "summarize"]
 
 
 class Sample(NamedTuple):
-    """One request: which, how long it took (seconds), how it ended, and its trace."""
+    """One request: which, how long it took (seconds), how it ended, and its trace.
+
+    `spans` is how many spans its whole trace should hold (`shapes.expected_spans`), or None
+    when that is not known: the request failed, or was sent with a fault.
+    """
 
     route: str
     fault: str
@@ -20,6 +24,7 @@ class Sample(NamedTuple):
     ok: bool
     outcome: str  # the HTTP status, or "timeout" / "connection error"
     trace_id: str
+    spans: int | None = None
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
