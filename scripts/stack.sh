@@ -136,11 +136,20 @@ use_docker() {
   esac
 }
 
+# STORAGE=opensearch adds docker-compose.durable.yml and its profile to docker-compose.yml.
+compose_files() {
+  echo -f "$root/docker-compose.yml"
+  [[ "$storage" == opensearch ]] && echo -f "$root/docker-compose.durable.yml" --profile durable
+  echo --env-file "$root/ports.env"
+}
+
 compose() {
+  local files
+  read -r -a files <<<"$(compose_files | tr '\n' ' ')"
   if docker compose version >/dev/null 2>&1; then
-    docker compose -f "$root/docker-compose.yml" --env-file "$root/ports.env" "$@"
+    docker compose "${files[@]}" "$@"
   elif command -v docker-compose >/dev/null 2>&1; then
-    docker-compose -f "$root/docker-compose.yml" --env-file "$root/ports.env" "$@"
+    docker-compose "${files[@]}" "$@"
   else
     die "Docker is running but neither 'docker compose' nor 'docker-compose' is installed"
   fi
@@ -219,7 +228,7 @@ URLS
 
 # What docker compose publishes on this host.
 published_urls() {
-  health_urls | grep -E '^(kafka|zipkin|jaeger|frontend)='
+  health_urls | grep -E '^(kafka|zipkin|jaeger|frontend|opensearch)='
 }
 
 # Print the tail of each process log and of supervisord's.
@@ -498,6 +507,7 @@ case "$cmd" in
   up)
     if use_docker; then
       echo docker >"$mode_file"
+      echo "$storage" >"$storage_file"
       compose up --build -d --wait 2>/dev/null || compose up --build -d
       wait_all_healthy published_urls
       print_urls docker
@@ -537,6 +547,12 @@ case "$cmd" in
   clean-data)
     if supervisor_running; then
       die "the stack is running; 'make down' first"
+    fi
+    if [[ "$(cat "$mode_file" 2>/dev/null)" == docker ]]; then
+      die "the Docker stack is running; 'make down' first"
+    fi
+    if use_docker; then
+      storage=opensearch compose down --volumes --remove-orphans
     fi
     rm -rf "$RUN_DIR/opensearch" "$RUN_DIR/kafka" "$RUN_DIR/bookshop.db"
     say "removed the stored traces, the Kafka topics and the orders under $RUN_DIR"

@@ -17,14 +17,14 @@ APP_SERVICES = ["frontend", "backend", "db_proxy", "cache", "worker"]
 PORTS_ENV = ROOT / "ports.env"
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    """The compose file as `docker-compose config` resolves it."""
+def _resolved(*options: str) -> dict[str, Any]:
+    """What `docker-compose -f docker-compose.yml OPTIONS... config` prints."""
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.fail("docker-compose is not installed; run scripts/system-deps.sh")
+    argv = [binary, "-f", str(ROOT / "docker-compose.yml"), *options]
     result = subprocess.run(
-        [binary, "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(PORTS_ENV), "config"],
+        [*argv, "--env-file", str(PORTS_ENV), "config"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -34,6 +34,18 @@ def compose() -> dict[str, Any]:
     assert result.returncode == 0, f"docker-compose config failed:\n{result.stderr}"
     config: dict[str, Any] = yaml.safe_load(result.stdout)
     return config
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    """The compose file as `docker-compose config` resolves it."""
+    return _resolved()
+
+
+@pytest.fixture(scope="module")
+def durable() -> dict[str, Any]:
+    """The STORAGE=opensearch topology: docker-compose.durable.yml and its profile on top."""
+    return _resolved("-f", str(ROOT / "docker-compose.durable.yml"), "--profile", "durable")
 
 
 def test_all_services_are_defined(compose: dict[str, Any]) -> None:
@@ -112,9 +124,10 @@ def test_every_port_comes_from_ports_env() -> None:
     )
     assert result.returncode != 0, "docker-compose.yml has ports that ports.env does not set"
     assert "set in ports.env" in result.stderr, result.stderr
-    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
-    written = [str(port) for port in DEMO_PORTS.values() if str(port) in text]
-    assert not written, f"docker-compose.yml writes the ports {written} itself"
+    for name in ("docker-compose.yml", "docker-compose.durable.yml"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        written = [str(port) for port in DEMO_PORTS.values() if str(port) in text]
+        assert not written, f"{name} writes the ports {written} itself"
 
 
 def test_kafka_runs_kraft_and_the_queue_services_use_it(compose: dict[str, Any]) -> None:
@@ -129,3 +142,67 @@ def test_kafka_runs_kraft_and_the_queue_services_use_it(compose: dict[str, Any])
         spec = compose["services"][service]
         assert spec["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == internal
         assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+DURABLE_SERVICES = ["opensearch", "zipkin_collector_1", "zipkin_collector_2", "zipkin_dependencies"]
+
+
+def test_the_durable_profile_adds_storage_collectors_and_the_dependencies_job(
+    compose: dict[str, Any], durable: dict[str, Any]
+) -> None:
+    assert set(durable["services"]) == {*compose["services"], *DURABLE_SERVICES}
+    images = {name: durable["services"][name]["image"] for name in DURABLE_SERVICES}
+    assert images == {
+        "opensearch": "opensearchproject/opensearch:2.19.1",
+        "zipkin_collector_1": compose["services"]["zipkin"]["image"],
+        "zipkin_collector_2": compose["services"]["zipkin"]["image"],
+        "zipkin_dependencies": "openzipkin/zipkin-dependencies:3.2.1",
+    }
+    for name in DURABLE_SERVICES:
+        assert durable["services"][name]["profiles"] == ["durable"]
+    # The job runs on the image's cron schedule, not once.
+    assert durable["services"]["zipkin_dependencies"]["entrypoint"] == ["crond", "-f"]
+    assert "opensearch-data" in durable["volumes"]
+    # OpenSearch is published to this host only.
+    ports = durable["services"]["opensearch"]["ports"]
+    assert [_published(p) for p in ports] == [("127.0.0.1", DEMO_PORTS["OPENSEARCH_PORT"])]
+
+
+def test_durable_collectors_share_a_group_and_the_storage(durable: dict[str, Any]) -> None:
+    services = durable["services"]
+    storage = f"http://opensearch:{DEMO_PORTS['OPENSEARCH_PORT']}"
+    kafka = f"kafka:{DEMO_PORTS['KAFKA_PORT']}"
+    for name in ("zipkin_collector_1", "zipkin_collector_2"):
+        env = services[name]["environment"]
+        assert (env["KAFKA_BOOTSTRAP_SERVERS"], env["KAFKA_TOPIC"], env["KAFKA_GROUP_ID"]) == (
+            kafka,
+            "zipkin",
+            "zipkin",
+        )
+        assert (env["COLLECTOR_HTTP_ENABLED"], env["QUERY_ENABLED"]) == ("false", "false")
+        assert (env["STORAGE_TYPE"], env["ES_HOSTS"]) == ("elasticsearch", storage)
+        assert services[name]["depends_on"]["opensearch"]["condition"] == "service_healthy"
+    for name in ("zipkin", "zipkin_dependencies"):
+        env = services[name]["environment"]
+        assert (env["STORAGE_TYPE"], env["ES_HOSTS"]) == ("elasticsearch", storage)
+    assert "KAFKA_BOOTSTRAP_SERVERS" not in services["zipkin"]["environment"]
+
+
+@pytest.mark.parametrize("service", [pytest.param(s, id=s) for s in APP_SERVICES])
+def test_durable_services_report_through_kafka(durable: dict[str, Any], service: str) -> None:
+    spec = durable["services"][service]
+    route = f"kafka://kafka:{DEMO_PORTS['KAFKA_PORT']}/zipkin"
+    assert spec["environment"]["ZIPKIN_ENDPOINTS"] == route
+    assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
+    settings = SETTINGS[service].from_env({k: str(v) for k, v in spec["environment"].items()})
+    assert [str(e) for e in settings.base.zipkin_endpoints] == [route]
+
+
+def test_durable_jaeger_reads_the_topic_too(durable: dict[str, Any]) -> None:
+    jaeger = durable["services"]["jaeger"]
+    assert jaeger["command"][-2:] == ["--config", "/etc/jaeger/kafka.yaml"]
+    mounts = [
+        str(m["source"] if isinstance(m, dict) else m.split(":")[0]) for m in jaeger["volumes"]
+    ]
+    assert str(ROOT / "backends/jaeger/kafka.yaml") in mounts
+    assert jaeger["environment"]["JAEGER_KAFKA_BROKERS"] == f"kafka:{DEMO_PORTS['KAFKA_PORT']}"
