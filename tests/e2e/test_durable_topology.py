@@ -1,22 +1,31 @@
 """`make up STORAGE=opensearch`: the order trace is stored in OpenSearch, read through the query
-instance, and is still there, span for span, after `make down` and `make up` again.
+instance, and is still there, span for span, after `make down` and `make up` again; and under
+`make load`, a collector killed with SIGKILL halfway loses no span of any request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+from tests.e2e.chaos import Figures
 from tests.e2e.helpers import Bookshop, place_order, wait_full_order_trace, zipkin_trace
 from tests.integration.helpers import by_id, opensearch_span_count
+from tests.servers import ROOT
 from tests.stack import PORT_NAMES, run_stack
+from tests.support.kafka import group_assignment
 from tests.support.polling import eventually
 from tests.support.ports import free_ports
 
@@ -104,3 +113,138 @@ async def test_the_order_trace_is_stored_and_survives_down_and_up(
     _up(durable_env)
     again = await zipkin_trace(shop, http, trace_id)
     assert by_id(again) == by_id(spans)
+
+
+# `make load` at 50 requests a second for 20 s; the kill comes when half of them have ended.
+_LOAD_ARGS = "--rate=50 --duration=20 --seed=15 --no-progress"
+_REQUESTS = 1000
+_COLLECTORS_GROUP = "zipkin"  # stack.sh's KAFKA_GROUP_ID for zipkin_collector_1 and _2
+# After the load: the worker's backlog, and the survivor's catch-up on the killed one's partition.
+_SETTLE_TIMEOUT = 240.0
+
+
+async def _run_make_load(env: dict[str, str], trace_log: Path, halfway: Callable[[], None]) -> str:
+    """`make load` with a trace log; `halfway()` once half the requests have ended."""
+    load_env = {**env, "LOAD_ARGS": f"{_LOAD_ARGS} --trace-log={trace_log}"}
+    process = await asyncio.create_subprocess_exec(
+        "make",
+        "-s",
+        "load",
+        cwd=ROOT,
+        env=load_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    output = asyncio.ensure_future(process.communicate())
+    try:
+
+        def half_done() -> bool:
+            if output.done():
+                return True
+            return trace_log.exists() and trace_log.read_text().count("\n") >= _REQUESTS // 2
+
+        await eventually(half_done, what="half of the load's requests", timeout=120, interval=0.1)
+        if not output.done():
+            halfway()
+        out, _ = await asyncio.wait_for(output, timeout=120)
+    except BaseException:
+        if process.returncode is None:
+            os.killpg(process.pid, signal.SIGKILL)  # make and the load generator it started
+        raise
+    text = out.decode()
+    assert process.returncode == 0, f"make load exited {process.returncode}:\n{text}"
+    return text
+
+
+async def _stored_keys(
+    shop: Bookshop, http: aiohttp.ClientSession, expected: dict[str, int]
+) -> dict[str, list[tuple[str, bool, str]]]:
+    """Each trace's spans as the query instance returns them, until all are whole or time is up."""
+    stored: dict[str, list[tuple[str, bool, str]]] = {}
+    slots = asyncio.Semaphore(16)
+
+    async def read(trace_id: str) -> None:
+        async with slots:
+            spans = await zipkin_trace(shop, http, trace_id)
+        stored[trace_id] = [(s["id"], bool(s.get("shared")), s.get("kind", "")) for s in spans]
+
+    def incomplete() -> list[str]:
+        return [t for t, n in expected.items() if len(set(stored.get(t, ()))) < n]
+
+    deadline = time.monotonic() + _SETTLE_TIMEOUT
+    while (waiting := incomplete()) and time.monotonic() < deadline:
+        await asyncio.gather(*(read(trace_id) for trace_id in waiting))
+        if incomplete():
+            await asyncio.sleep(2)
+    return stored
+
+
+async def _rebalance(kafka: str, since: float) -> tuple[float, list[int]]:
+    """Seconds from `since` until the collectors' group is no longer one partition each, and
+    its assignment then: the broker drops a killed member after its 6 s session timeout."""
+    while True:
+        assignment = await group_assignment(kafka, _COLLECTORS_GROUP)
+        if assignment is not None and assignment != [1, 1]:
+            return time.monotonic() - since, assignment
+        await asyncio.sleep(0.25)
+
+
+async def test_a_collector_killed_under_make_load_loses_no_span(
+    durable_env: dict[str, str],
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+    chaos_figures: Callable[[str], Figures],
+) -> None:
+    _up(durable_env)
+    shop = _bookshop(durable_env)
+    kafka = f"127.0.0.1:{durable_env['KAFKA_PORT']}"
+
+    async def one_partition_each() -> bool:
+        # Topic zipkin has two partitions: the collector about to be killed reads one of them.
+        return await group_assignment(kafka, _COLLECTORS_GROUP) == [1, 1]
+
+    await eventually(one_partition_each, what="one partition per collector", timeout=120)
+    # The pipeline works end to end, and the day's span index exists, before the load starts.
+    await wait_full_order_trace(shop, http, book_id=3)
+
+    figures = chaos_figures("collector SIGKILL under make load (STORAGE=opensearch)")
+    killed: list[int] = []
+    watching: list[asyncio.Task[tuple[float, list[int]]]] = []
+    trace_log = tmp_path / "load.jsonl"
+
+    def kill() -> None:
+        killed.append(shop.kill("zipkin_collector_1"))
+        watching.append(asyncio.create_task(_rebalance(kafka, time.monotonic())))
+
+    summary = await _run_make_load(durable_env, trace_log, kill)
+    assert watching, summary
+    figures.down_seconds, assignment = await asyncio.wait_for(watching[0], timeout=90)
+    figures.note = (
+        f"zipkin_collector_1 (pid {killed[0]}) killed after {_REQUESTS // 2} requests; "
+        f"partitions per member after the rebalance: {assignment}"
+    )
+
+    samples: list[dict[str, Any]] = [
+        json.loads(line) for line in trace_log.read_text().splitlines()
+    ]
+    figures.requests = len(samples)
+    figures.failed = sum(not s["ok"] for s in samples)
+    # The log is in the order requests ended: the first half ended before the kill.
+    latencies = [float(s["latency_ms"]) / 1000 for s in samples]
+    figures.baseline = max(latencies[: _REQUESTS // 2], default=0.0)
+    figures.slowest = max(latencies[_REQUESTS // 2 :], default=0.0)
+    assert len(samples) == _REQUESTS, summary
+    assert figures.failed == 0, [s for s in samples if not s["ok"]][:10]
+    expected: dict[str, int] = {s["trace_id"]: s["spans"] for s in samples}
+    assert len(expected) == _REQUESTS, "trace ids repeat"
+    assert all(isinstance(n, int) for n in expected.values()), samples[:10]
+
+    stored = await _stored_keys(shop, http, expected)
+    figures.traces = len(expected)
+    figures.spans_expected = sum(expected.values())
+    figures.spans_arrived = sum(min(len(set(stored[t])), n) for t, n in expected.items())
+    figures.spans_duplicated = sum(len(keys) - len(set(keys)) for keys in stored.values())
+    wrong = {t: (n, len(set(stored[t]))) for t, n in expected.items() if len(set(stored[t])) != n}
+    assert figures.spans_lost == 0, f"{figures.line()}; trace: (expected, stored) {wrong}"
+    assert not wrong, f"traces with more spans than the load expected: {wrong}"

@@ -7,15 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import struct
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 import aiozipkin as az
 from tests.integration.helpers import (
@@ -31,6 +28,7 @@ from tests.servers import (
     start_opensearch,
     start_zipkin,
 )
+from tests.support.kafka import group_assignment
 from tests.support.polling import eventually
 
 _TRACES = 200
@@ -57,36 +55,6 @@ def collector_settings(kafka: KafkaBroker, topic: str, group: str) -> dict[str, 
 
 
 _QUERY_ONLY = {"COLLECTOR_HTTP_ENABLED": "false"}
-
-
-def assigned_partitions(assignment: bytes) -> int:
-    """How many partitions a consumer protocol assignment (version, [topic, [partition]]) holds."""
-    offset = 2  # version
-    (topics,) = struct.unpack_from(">i", assignment, offset)
-    offset += 4
-    total = 0
-    for _ in range(topics):
-        (name_length,) = struct.unpack_from(">h", assignment, offset)
-        offset += 2 + name_length
-        (partitions,) = struct.unpack_from(">i", assignment, offset)
-        offset += 4 + 4 * partitions
-        total += partitions
-    return total
-
-
-async def group_assignment(kafka: KafkaBroker, group: str) -> list[int] | None:
-    """The partition count of each member of a stable `group`; None while it rebalances."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
-    await admin.start()
-    try:
-        [response] = await admin.describe_consumer_groups([group])
-    finally:
-        await admin.close()
-    described: dict[str, Any] = response.to_object()
-    [state] = described["groups"]
-    if state["state"] != "Stable":
-        return None
-    return sorted(assigned_partitions(member["member_assignment"]) for member in state["members"])
 
 
 async def make_traces(tracer: az.Tracer, count: int) -> list[str]:
@@ -184,7 +152,7 @@ async def test_a_collector_killed_mid_stream_loses_no_span(
 
         async def both_in_group() -> list[int] | None:
             # Two partitions, one each: the one about to be killed holds half the traffic.
-            assignment = await group_assignment(kafka, group)
+            assignment = await group_assignment(kafka.bootstrap_servers, group)
             return assignment if assignment == [1, 1] else None
 
         await eventually(both_in_group, what=f"one partition per collector in {group}", timeout=60)

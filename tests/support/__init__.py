@@ -3,6 +3,7 @@
 - `polling.eventually`: wait for a condition, failing with what was awaited.
 - `ports.free_ports`: TCP ports free on 127.0.0.1.
 - `collectors`: fake Zipkin collectors (healthy, failing with a status, hung, refusing).
+- `kafka`: a consumer group's state and partition assignment, from the broker.
 - `spans`: records to send, and decoders of the proto3 wire format.
 """
 
