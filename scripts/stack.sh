@@ -251,7 +251,7 @@ print_resources() {
   local name _ pid
   echo "Servers (resident memory, healthy after):"
   while read -r name _; do
-    case "$name" in kafka | opensearch | zipkin*) ;; *) continue ;; esac
+    case "$name" in kafka | opensearch | zipkin* | jaeger) ;; *) continue ;; esac
     pid=$(ctl pid "$(ctl_name "$name")" 2>/dev/null || true)
     [[ "$pid" =~ ^[1-9][0-9]*$ ]] || continue
     printf '  %-19s %5s MB  %s s\n' "$name" "$(group_rss_mb "$pid")" "${healthy_at[$name]:-?}"

@@ -24,7 +24,7 @@ import pytest
 from tests.servers import ROOT
 from tests.support.ports import free_ports
 
-__all__ = ["DEMO_PORTS", "PORT_NAMES", "Bookshop", "bookshop", "run_stack"]
+__all__ = ["DEMO_PORTS", "PORT_NAMES", "Bookshop", "bookshop", "run_stack", "stack_up"]
 
 
 def _read_ports(path: Path) -> dict[str, int]:
@@ -57,6 +57,27 @@ def run_stack(
         timeout=timeout,
         check=False,
     )
+
+
+def stack_up(env: Mapping[str, str], timeout: float) -> str:
+    """`stack.sh up` with `env`; what it printed.
+
+    A stack that does not start within `timeout` seconds is stopped again, and fails the test
+    with what it printed and its log.
+    """
+    try:
+        started = run_stack("up", env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        run_stack("down", env=env, timeout=120)
+        pytest.fail(f"stack.sh up did not return in {timeout:.0f} s:\n{_logs(env)}")
+    if started.returncode != 0:
+        run_stack("down", env=env, timeout=120)
+        pytest.fail(
+            f"the stack did not start (stack.sh up exited {started.returncode}):\n"
+            f"{started.stderr}\n{_logs(env)}",
+            pytrace=False,
+        )
+    return started.stdout + started.stderr
 
 
 @dataclass(frozen=True)
@@ -112,18 +133,7 @@ def _running_stack(
         "STACK_MODE": "local",
     }
     request.config.stash[_stack_log] = run_dir / "supervisord.log"
-    try:
-        started = run_stack("up", env=env, timeout=300)
-    except subprocess.TimeoutExpired:
-        run_stack("down", env=env, timeout=60)
-        pytest.fail(f"stack.sh up did not return in 300 s:\n{_logs(env)}")
-    if started.returncode != 0:
-        run_stack("down", env=env, timeout=60)
-        pytest.fail(
-            f"the local stack did not start (stack.sh up exited {started.returncode}):\n"
-            f"{started.stderr}\n{_logs(env)}",
-            pytrace=False,
-        )
+    printed = stack_up(env, timeout=300)
     try:
         yield Bookshop(
             frontend=f"http://127.0.0.1:{ports['FRONTEND_PORT']}",
@@ -138,7 +148,7 @@ def _running_stack(
             },
             log_path=run_dir / "supervisord.log",
             env=env,
-            up_output=started.stdout + started.stderr,
+            up_output=printed,
             kafka=f"127.0.0.1:{ports['KAFKA_PORT']}",
         )
     finally:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,28 +24,13 @@ from tests.e2e.chaos import Figures
 from tests.e2e.helpers import Bookshop, place_order, wait_full_order_trace, zipkin_trace
 from tests.integration.helpers import by_id, opensearch_span_count
 from tests.servers import ROOT
-from tests.stack import PORT_NAMES, run_stack
+from tests.stack import PORT_NAMES, run_stack, stack_up
 from tests.support.kafka import group_assignment
 from tests.support.polling import eventually
 from tests.support.ports import free_ports
 
 # Five JVMs start at once on a machine that may be busy.
 _UP_TIMEOUT = 900.0
-
-
-def _up(env: dict[str, str]) -> str:
-    try:
-        started = run_stack("up", env=env, timeout=_UP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        run_stack("down", env=env, timeout=120)
-        pytest.fail(f"stack.sh up (STORAGE=opensearch) did not return in {_UP_TIMEOUT:.0f} s")
-    if started.returncode != 0:
-        run_stack("down", env=env, timeout=120)
-        pytest.fail(
-            f"the durable stack did not start (exit {started.returncode}):\n{started.stderr}",
-            pytrace=False,
-        )
-    return started.stdout + started.stderr
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +70,18 @@ def _bookshop(env: dict[str, str]) -> Bookshop:
 async def test_the_order_trace_is_stored_and_survives_down_and_up(
     durable_env: dict[str, str], http: aiohttp.ClientSession
 ) -> None:
-    summary = _up(durable_env)
+    summary = stack_up(durable_env, _UP_TIMEOUT)
     shop = _bookshop(durable_env)
-    for server in ("opensearch", "zipkin_collector_1", "zipkin_collector_2"):
-        assert f"  {server} " in summary, summary
+    servers = (
+        "kafka",
+        "opensearch",
+        "zipkin",
+        "zipkin_collector_1",
+        "zipkin_collector_2",
+        "jaeger",
+    )
+    for server in servers:
+        assert re.search(rf"^  {server} +\d+ MB  \d+ s$", summary, re.MULTILINE), summary
     assert "zipkin-dependencies" in summary, summary
     rows = (line.split() for line in shop.status().splitlines())
     states = {row[0]: row[1] for row in rows if len(row) > 1}
@@ -110,7 +103,7 @@ async def test_the_order_trace_is_stored_and_survives_down_and_up(
     assert stopped.returncode == 0, stopped.stderr
     assert (Path(durable_env["RUN_DIR"]) / "opensearch").is_dir()
 
-    _up(durable_env)
+    stack_up(durable_env, _UP_TIMEOUT)
     again = await zipkin_trace(shop, http, trace_id)
     assert by_id(again) == by_id(spans)
 
@@ -196,7 +189,7 @@ async def test_a_collector_killed_under_make_load_loses_no_span(
     tmp_path: Path,
     chaos_figures: Callable[[str], Figures],
 ) -> None:
-    _up(durable_env)
+    stack_up(durable_env, _UP_TIMEOUT)
     shop = _bookshop(durable_env)
     kafka = f"127.0.0.1:{durable_env['KAFKA_PORT']}"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.stack import Bookshop
 
 _PROCESSES = ("kafka", "zipkin", "jaeger", "db_proxy", "cache", "backend", "worker", "frontend")
@@ -15,6 +17,13 @@ def test_up_points_to_what_works_without_a_jaeger_ui(bookshop: Bookshop) -> None
     why = [line for line in printed.splitlines() if line.startswith("No Jaeger UI:")]
     assert len(why) == 1, printed
     assert "Docker" in why[0], why
+
+
+def test_up_prints_each_servers_memory_and_start_time(bookshop: Bookshop) -> None:
+    printed = bookshop.up_output
+    rows = re.findall(r"^  (\S+) +(\d+) MB  (\d+) s$", printed, re.MULTILINE)
+    assert sorted(name for name, _, _ in rows) == ["jaeger", "kafka", "zipkin"], printed
+    assert all(int(mb) > 0 and int(seconds) >= 0 for _, mb, seconds in rows), printed
 
 
 def test_status_lists_state_pid_uptime_restarts_and_health(bookshop: Bookshop) -> None:
