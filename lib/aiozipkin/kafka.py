@@ -70,22 +70,6 @@ _MAX_VALUE_BYTES: Final = 512
 _NOTHING: Final = Extracted()
 
 
-class ConsumedRecord(Protocol):
-    """What a consumer span reads of a record (aiokafka's `ConsumerRecord` has it)."""
-
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def partition(self) -> int: ...
-
-    @property
-    def offset(self) -> int: ...
-
-    @property
-    def headers(self) -> Iterable[tuple[str, bytes]] | None: ...
-
-
 class SentRecord(Protocol):
     """Where a sent record landed (aiokafka's `RecordMetadata` has it)."""
 
@@ -97,6 +81,16 @@ class SentRecord(Protocol):
 
     @property
     def offset(self) -> int: ...
+
+
+class ConsumedRecord(SentRecord, Protocol):
+    """What a consumer span reads of a record (aiokafka's `ConsumerRecord` has it).
+
+    Where the record landed, as for a sent one, and its headers.
+    """
+
+    @property
+    def headers(self) -> Iterable[tuple[str, bytes]] | None: ...
 
 
 class RecordProducer(Protocol):
