@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Generator, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 
@@ -226,12 +226,7 @@ class _TracerCreation(Coroutine[Any, Any, Tracer]):
     async def __aenter__(self) -> Tracer:
         return self._tracer
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self._tracer.close()
 
 
@@ -266,55 +261,43 @@ def create(
     if not addresses:
         raise ValueError("zipkin_address: at least one collector address is needed")
     sampler = Sampler(sample_rate=sample_rate)
+    options = _TransportOptions(
+        send_interval=send_interval,
+        encoding=encoding,
+        max_queue_spans=max_queue_spans,
+        max_queue_bytes=max_queue_bytes,
+        send_max_size=send_max_size,
+    )
     transports: list[TransportABC] = []
     for address in addresses:
         if address.lower().startswith("kafka://"):
-            transports.append(
-                _kafka_transport(
-                    address,
-                    send_interval=send_interval,
-                    send_timeout=send_timeout,
-                    encoding=encoding,
-                    max_queue_spans=max_queue_spans,
-                    max_queue_bytes=max_queue_bytes,
-                    send_max_size=send_max_size,
-                )
-            )
-            continue
-        transports.append(
-            Transport(
-                address,
-                send_interval=send_interval,
-                send_timeout=send_timeout,
-                encoding=encoding,
-                gzip=gzip,
-                max_queue_spans=max_queue_spans,
-                max_queue_bytes=max_queue_bytes,
-                send_max_size=send_max_size,
-            )
-        )
+            transports.append(_kafka_transport(address, send_timeout, options))
+        else:
+            transports.append(Transport(address, send_timeout=send_timeout, gzip=gzip, **options))
     transport = transports[0] if len(transports) == 1 else MultiTransport(transports)
-    tracer = Tracer(
+    return create_custom(
+        local_endpoint,
         transport,
         sampler,
-        local_endpoint,
         ignored_exceptions,
         limits=limits,
         inject_formats=inject_formats,
         extract_prefer=extract_prefer,
     )
-    return _TracerCreation(tracer)
+
+
+class _TransportOptions(TypedDict):
+    """The settings `create` gives each of its transports, HTTP or Kafka."""
+
+    send_interval: float
+    encoding: Encoding | str
+    max_queue_spans: int
+    max_queue_bytes: int
+    send_max_size: int
 
 
 def _kafka_transport(
-    address: str,
-    *,
-    send_interval: float,
-    send_timeout: aiohttp.ClientTimeout | None,
-    encoding: Encoding | str,
-    max_queue_spans: int,
-    max_queue_bytes: int,
-    send_max_size: int,
+    address: str, send_timeout: aiohttp.ClientTimeout | None, options: _TransportOptions
 ) -> TransportABC:
     """The Kafka transport of a `kafka://` address; aiokafka is imported only here."""
     try:
@@ -323,15 +306,8 @@ def _kafka_transport(
         raise ImportError(
             f"{address!r} needs aiokafka: pip install 'aiozipkin[kafka]' ({exc})"
         ) from exc
-    return KafkaTransport(
-        address,
-        send_interval=send_interval,
-        send_timeout=send_timeout.total if send_timeout is not None else None,
-        encoding=encoding,
-        max_queue_spans=max_queue_spans,
-        max_queue_bytes=max_queue_bytes,
-        send_max_size=send_max_size,
-    )
+    timeout = send_timeout.total if send_timeout is not None else None
+    return KafkaTransport(address, send_timeout=timeout, **options)
 
 
 def create_custom(

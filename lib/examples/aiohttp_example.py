@@ -21,29 +21,22 @@ async def handle(request: web.Request) -> web.StreamResponse:
         # stands in for a call to an external service or a database query
         await asyncio.sleep(0.01)
 
-    text = """
-<html lang="en">
-<head>
-    <title>aiohttp simple example</title>
-</head>
-<body>
-    <h3>This page was traced by aiozipkin</h3>
-    <p><a href="http://127.0.0.1:9001/status">Go to not traced page</a></p>
-</body>
-</html>
-"""
-    return web.Response(text=text, content_type="text/html")
+    return _page("This page was traced by aiozipkin", "/status", "Go to not traced page")
 
 
 async def not_traced_handle(request: web.Request) -> web.StreamResponse:
-    text = """
+    return _page("This page was NOT traced by aiozipkin", "/", "Go to traced page")
+
+
+def _page(heading: str, path: str, link_text: str) -> web.Response:
+    text = f"""
 <html lang="en">
 <head>
     <title>aiohttp simple example</title>
 </head>
 <body>
-    <h3>This page was NOT traced by aiozipkin</h3>
-    <p><a href="http://127.0.0.1:9001">Go to traced page</a></p>
+    <h3>{heading}</h3>
+    <p><a href="http://127.0.0.1:9001{path}">{link_text}</a></p>
 </body>
 </html>
 """
