@@ -7,14 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 import aiozipkin as az
-from bookshop_common import (
-    SESSION_KEY,
-    CleanupCtx,
-    TracerFactory,
-    Upstream,
-    client_session_ctx,
-    setup_service,
-)
+from bookshop_common import CleanupCtx, TracerFactory, service_app
 
 from .jobs import JobPublisher, ProducerFactory
 from .routes import setup_routes
@@ -31,30 +24,18 @@ def create_app(
     producer_factory: ProducerFactory | None = None,
 ) -> web.Application:
     """The backend app; its client session, tracer and Kafka producer are made at start-up."""
-    app = web.Application(client_max_size=16 * 1024)
-    app[SETTINGS_KEY] = settings
-    setup_service(
-        app,
+    app = service_app(
         settings.base,
         tracer_factory,
-        dependencies={
-            "cache": settings.cache_url,
-            "db_proxy": settings.db_proxy_url,
-            "kafka": f"tcp://{settings.kafka_bootstrap_servers[0]}",
-        },
+        client_max_size=16 * 1024,
+        dependencies=settings.dependencies,
+        upstreams={CACHE_KEY: "cache", DB_PROXY_KEY: "db_proxy"},
+        upstream_timeout=settings.upstream_timeout,
     )
+    app[SETTINGS_KEY] = settings
     setup_routes(app)
-    app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
-    app.cleanup_ctx.append(_upstreams_ctx)
     app.cleanup_ctx.append(_publisher_ctx(producer_factory))
     return app
-
-
-async def _upstreams_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, session = app[SETTINGS_KEY], app[SESSION_KEY]
-    app[CACHE_KEY] = Upstream("cache", settings.cache_url, session)
-    app[DB_PROXY_KEY] = Upstream("db_proxy", settings.db_proxy_url, session)
-    yield
 
 
 def _publisher_ctx(

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bookshop_common import (
-    TracerFactory,
-    setup_service,
-)
+from bookshop_common import TracerFactory, service_app
 
 from .routes import setup_routes
 from .settings import Settings
@@ -21,9 +18,8 @@ def create_app(
     settings: Settings, *, tracer_factory: TracerFactory | None = None
 ) -> web.Application:
     """The cache app: state lives in memory and is gone at exit."""
-    app = web.Application(client_max_size=64 * 1024)
+    app = service_app(settings.base, tracer_factory, client_max_size=64 * 1024)
     app[SETTINGS_KEY] = settings
     app[STORE_KEY] = KeyValueStore(settings.max_keys)
-    setup_service(app, settings.base, tracer_factory)
     setup_routes(app)
     return app

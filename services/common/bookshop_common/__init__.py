@@ -19,20 +19,11 @@ from .runner import run_service
 from .settings import BaseSettings, Env, OrderFlowSettings, SettingsError
 from .upstream import Reply, Upstream
 from .validate import MAX_ID, int_field, parse_id, reject_unknown_fields
-from .web import (
-    SESSION_KEY,
-    TRACE_ID_HEADER,
-    CleanupCtx,
-    TracerFactory,
-    client_session_ctx,
-    read_json_object,
-    setup_service,
-)
+from .web import TRACE_ID_HEADER, CleanupCtx, TracerFactory, read_json_object, service_app
 
 __all__ = [
     "FAULT_HEADER",
     "MAX_ID",
-    "SESSION_KEY",
     "TRACE_ID_HEADER",
     "ApiError",
     "BaseSettings",
@@ -51,7 +42,6 @@ __all__ = [
     "UpstreamError",
     "apply_faults",
     "apply_holds",
-    "client_session_ctx",
     "current_fault_spec",
     "int_field",
     "parse_fault_spec",
@@ -60,6 +50,6 @@ __all__ = [
     "reject_unknown_fields",
     "reset_fault_spec",
     "run_service",
+    "service_app",
     "set_fault_spec",
-    "setup_service",
 ]

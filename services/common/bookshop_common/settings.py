@@ -197,6 +197,15 @@ class OrderFlowSettings:
     job_queue: str
     upstream_timeout: float
 
+    @property
+    def dependencies(self) -> dict[str, str]:
+        """The services and the broker the order flow needs, by base URL (for `/health`)."""
+        return {
+            "cache": self.cache_url,
+            "db_proxy": self.db_proxy_url,
+            "kafka": f"tcp://{self.kafka_bootstrap_servers[0]}",
+        }
+
     @staticmethod
     def read_shared(
         environ: Mapping[str, str], *, service_name: str, default_port: int

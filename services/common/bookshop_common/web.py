@@ -26,28 +26,25 @@ from .faults import (
 )
 from .health import HEALTH_PATH, add_health_route
 from .settings import BaseSettings
+from .upstream import Upstream
 
 __all__ = [
-    "SESSION_KEY",
     "TRACE_ID_HEADER",
     "CleanupCtx",
     "TracerFactory",
-    "client_session_ctx",
     "error_middleware",
     "fault_middleware",
     "json_error",
     "local_endpoint",
     "read_json_object",
+    "service_app",
     "service_middlewares",
-    "setup_service",
     "trace_id_middleware",
     "tracer_ctx",
     "zipkin_tracer_factory",
 ]
 
 TRACE_ID_HEADER = "X-Trace-Id"
-
-SESSION_KEY = web.AppKey("bookshop_client_session", aiohttp.ClientSession)
 
 CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
 TracerFactory = Callable[[az.Endpoint], Awaitable[az.Tracer]]
@@ -214,26 +211,41 @@ def service_middlewares(
     ]
 
 
-def setup_service(
-    app: web.Application,
+def service_app(
     settings: BaseSettings,
     tracer_factory: TracerFactory | None = None,
     *,
+    client_max_size: int = 1024**2,
     untraced: Callable[[web.Request], bool] | None = None,
     dependencies: Mapping[str, str] | None = None,
-) -> None:
-    """`GET /health` (untraced), the shared middlewares, and the tracer's lifetime.
+    upstreams: Mapping[web.AppKey[Upstream], str] | None = None,
+    upstream_timeout: float | None = None,
+) -> web.Application:
+    """An application with what every service runs.
 
+    That is `GET /health` (untraced), the shared middlewares and the tracer's lifetime.
     `dependencies` names the services this one needs, by base URL: `/health` reports
-    `degraded` while one of them does not answer.
+    `degraded` while one of them does not answer. `upstreams` names, by app key, the ones it
+    calls: at start-up, after the tracer, each gets an `Upstream` under its key, all through
+    one traced client session with a total timeout of `upstream_timeout`.
     """
+    dependencies = dependencies or {}
+    app = web.Application(client_max_size=client_max_size)
     health = add_health_route(app, settings.service_name, dependencies)
     app.middlewares.extend(service_middlewares(settings, skip_routes=[health], untraced=untraced))
     app.cleanup_ctx.append(tracer_ctx(settings, tracer_factory or zipkin_tracer_factory(settings)))
+    if upstreams:
+        if upstream_timeout is None:
+            raise TypeError("upstreams need an upstream_timeout")
+        targets = {key: (name, dependencies[name]) for key, name in upstreams.items()}
+        app.cleanup_ctx.append(_upstreams_ctx(upstream_timeout, targets))
+    return app
 
 
-def client_session_ctx(timeout: float) -> CleanupCtx:
-    """A traced client session (B3 injection, fault forwarding) under `SESSION_KEY`."""
+def _upstreams_ctx(
+    timeout: float, targets: Mapping[web.AppKey[Upstream], tuple[str, str]]
+) -> CleanupCtx:
+    """A traced client session (B3 injection, fault forwarding) shared by the `Upstream`s."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         tracer = az.get_tracer(app)
@@ -241,7 +253,8 @@ def client_session_ctx(timeout: float) -> CleanupCtx:
             trace_configs=[az.make_trace_config(tracer), fault_forwarding_trace_config()],
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as session:
-            app[SESSION_KEY] = session
+            for key, (name, base_url) in targets.items():
+                app[key] = Upstream(name, base_url, session)
             yield
 
     return ctx

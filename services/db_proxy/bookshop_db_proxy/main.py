@@ -6,10 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bookshop_common import (
-    TracerFactory,
-    setup_service,
-)
+from bookshop_common import TracerFactory, service_app
 
 from .db import Database
 from .routes import setup_routes
@@ -23,9 +20,8 @@ def create_app(
     settings: Settings, *, tracer_factory: TracerFactory | None = None
 ) -> web.Application:
     """The db_proxy app; the database is opened (schema, seed) at start-up."""
-    app = web.Application(client_max_size=16 * 1024)
+    app = service_app(settings.base, tracer_factory, client_max_size=16 * 1024)
     app[SETTINGS_KEY] = settings
-    setup_service(app, settings.base, tracer_factory)
     setup_routes(app)
     app.cleanup_ctx.append(_database_ctx)
     return app

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
-from bookshop_common import (
-    SESSION_KEY,
-    TracerFactory,
-    Upstream,
-    client_session_ctx,
-    setup_service,
-)
+from bookshop_common import TracerFactory, service_app
 
 from .page import STATIC_PREFIX
 from .routes import setup_routes
@@ -26,24 +18,18 @@ def create_app(
     settings: Settings, *, tracer_factory: TracerFactory | None = None
 ) -> web.Application:
     """The frontend app; its client session and tracer are made at start-up."""
-    app = web.Application(client_max_size=16 * 1024)
-    app[SETTINGS_KEY] = settings
-    setup_service(
-        app,
+    app = service_app(
         settings.base,
         tracer_factory,
+        client_max_size=16 * 1024,
         untraced=_is_static,
         dependencies={"backend": settings.backend_url},
+        upstreams={BACKEND_KEY: "backend"},
+        upstream_timeout=settings.upstream_timeout,
     )
+    app[SETTINGS_KEY] = settings
     setup_routes(app)
-    app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
-    app.cleanup_ctx.append(_upstreams_ctx)
     return app
-
-
-async def _upstreams_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[BACKEND_KEY] = Upstream("backend", app[SETTINGS_KEY].backend_url, app[SESSION_KEY])
-    yield
 
 
 def _is_static(request: web.Request) -> bool:

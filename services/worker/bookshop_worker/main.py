@@ -7,19 +7,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 import aiozipkin as az
-from bookshop_common import (
-    SESSION_KEY,
-    CleanupCtx,
-    TracerFactory,
-    Upstream,
-    client_session_ctx,
-    setup_service,
-)
+from bookshop_common import CleanupCtx, TracerFactory, service_app
 
 from .consumer import Consumer, ConsumerFactory, default_consumer_factory
 from .routes import setup_routes
 from .settings import Settings
-from .typedefs import CONSUMER_KEY, SETTINGS_KEY
+from .typedefs import CACHE_KEY, CONSUMER_KEY, DB_PROXY_KEY, SETTINGS_KEY
 
 __all__ = ["create_app"]
 
@@ -31,27 +24,22 @@ def create_app(
     consumer_factory: ConsumerFactory | None = None,
 ) -> web.Application:
     """The worker app: `/health`, `/stats`, and the consumer loop started at start-up."""
-    app = web.Application()
-    app[SETTINGS_KEY] = settings
-    setup_service(
-        app,
+    app = service_app(
         settings.base,
         tracer_factory,
-        dependencies={
-            "cache": settings.cache_url,
-            "db_proxy": settings.db_proxy_url,
-            "kafka": f"tcp://{settings.kafka_bootstrap_servers[0]}",
-        },
+        dependencies=settings.dependencies,
+        upstreams={CACHE_KEY: "cache", DB_PROXY_KEY: "db_proxy"},
+        upstream_timeout=settings.upstream_timeout,
     )
+    app[SETTINGS_KEY] = settings
     setup_routes(app)
-    app.cleanup_ctx.append(client_session_ctx(settings.upstream_timeout))
     app.cleanup_ctx.append(_consumer_ctx(consumer_factory))
     return app
 
 
 def _consumer_ctx(consumer_factory: ConsumerFactory | None) -> CleanupCtx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings, session = app[SETTINGS_KEY], app[SESSION_KEY]
+        settings = app[SETTINGS_KEY]
         consumer = Consumer(
             service_name=settings.base.service_name,
             tracer=az.get_tracer(app),
@@ -61,8 +49,8 @@ def _consumer_ctx(consumer_factory: ConsumerFactory | None) -> CleanupCtx:
             ),
             topic=settings.job_queue,
             attempts=settings.job_attempts,
-            cache=Upstream("cache", settings.cache_url, session),
-            db_proxy=Upstream("db_proxy", settings.db_proxy_url, session),
+            cache=app[CACHE_KEY],
+            db_proxy=app[DB_PROXY_KEY],
             default_faults=settings.base.default_faults,
         )
         app[CONSUMER_KEY] = consumer
