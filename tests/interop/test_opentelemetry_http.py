@@ -112,6 +112,15 @@ async def start_our_service(
     return await aiohttp_server(app)
 
 
+async def start_chain(
+    aiohttp_server: AiohttpServer, tracer: az.Tracer, otel_server: OtelPeer
+) -> URL:
+    """Start `otel_server`'s service and ours (with `tracer`) in front of it; our `/call` URL."""
+    downstream = await start_otel_server(aiohttp_server, otel_server)
+    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    return ours.make_url("/call")
+
+
 async def call_through_otel_client(peer: OtelPeer, url: URL) -> dict[str, Any]:
     trace_config = create_trace_config(tracer_provider=peer.provider)
     async with (
@@ -157,10 +166,9 @@ async def test_one_trace_from_otel_client_through_us_to_otel_server(
     otel_client = new_peer(otel_peers, root_sampled=True)
     otel_server = new_peer(otel_peers, root_sampled=False)
     tracer = our_tracer(wire, sample_rate=0.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    url = await start_chain(aiohttp_server, tracer, otel_server)
 
-    body = await call_through_otel_client(otel_client, ours.make_url("/call"))
+    body = await call_through_otel_client(otel_client, url)
 
     client_span = only(otel_client.spans())
     assert client_span.kind is trace.SpanKind.CLIENT
@@ -199,10 +207,9 @@ async def test_otel_deny_records_nothing_on_our_side(
     otel_client = new_peer(otel_peers, root_sampled=False)
     otel_server = new_peer(otel_peers, root_sampled=True)
     tracer = our_tracer(wire, sample_rate=1.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    url = await start_chain(aiohttp_server, tracer, otel_server)
 
-    body = await call_through_otel_client(otel_client, ours.make_url("/call"))
+    body = await call_through_otel_client(otel_client, url)
 
     assert otel_client.spans() == ()
     assert our_records(tracer) == {}
@@ -218,10 +225,9 @@ async def test_our_deny_records_nothing_on_otel_server(
 ) -> None:
     otel_server = new_peer(otel_peers, root_sampled=True)
     tracer = our_tracer(wire, sample_rate=0.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    url = await start_chain(aiohttp_server, tracer, otel_server)
 
-    body = await call_plain(ours.make_url("/call"))
+    body = await call_plain(url)
 
     assert our_records(tracer) == {}
     assert otel_server.spans() == ()
@@ -236,10 +242,9 @@ async def test_our_accept_is_honoured_by_otel_server(
 ) -> None:
     otel_server = new_peer(otel_peers, root_sampled=False)
     tracer = our_tracer(wire, sample_rate=1.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    url = await start_chain(aiohttp_server, tracer, otel_server)
 
-    body = await call_plain(ours.make_url("/call"))
+    body = await call_plain(url)
 
     spans = our_records(tracer)
     assert set(spans) == {"SERVER", "CLIENT"}
@@ -255,10 +260,9 @@ async def test_our_64bit_trace_id_is_the_same_trace_for_otel(
 ) -> None:
     otel_server = new_peer(otel_peers, root_sampled=False)
     tracer = our_tracer(wire, sample_rate=1.0, trace_id_128bit=False)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    url = await start_chain(aiohttp_server, tracer, otel_server)
 
-    await call_plain(ours.make_url("/call"))
+    await call_plain(url)
 
     spans = our_records(tracer)
     trace_id = spans["SERVER"]["traceId"]
@@ -274,8 +278,7 @@ async def test_tracestate_passes_through_us_unchanged(
     otel_client = new_peer(otel_peers, root_sampled=True)
     otel_server = new_peer(otel_peers, root_sampled=False)
     tracer = our_tracer(w3c, sample_rate=0.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    url = await start_chain(aiohttp_server, tracer, otel_server)
     upstream = trace.SpanContext(
         trace_id=0x0AF7651916CD43DD8448EB211C80319C,
         span_id=0xB7AD6B7169203331,
@@ -285,7 +288,7 @@ async def test_tracestate_passes_through_us_unchanged(
     )
 
     with global_textmap(w3c.otel()), trace.use_span(trace.NonRecordingSpan(upstream)):
-        body = await call_through_otel_client(otel_client, ours.make_url("/call"))
+        body = await call_through_otel_client(otel_client, url)
 
     client_span = only(otel_client.spans())
     assert client_span.context is not None
