@@ -60,8 +60,9 @@ def _setup(tmp_path: Path, sleep: float) -> tuple[dict[str, str], Path, Path]:
 
 @contextlib.contextmanager
 def _backends_sh(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """scripts/backends.sh running in a session of its own; its group is killed if still there."""
-    script = subprocess.Popen(
+    """scripts/backends.sh running in a session of its own; at the end its group is killed if
+    still there, and its pipes are closed."""
+    with subprocess.Popen(
         ["bash", str(ROOT / "scripts/backends.sh")],
         cwd=ROOT,
         env=env,
@@ -69,13 +70,12 @@ def _backends_sh(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-    )
-    try:
-        yield script
-    finally:
-        if script.poll() is None:
-            os.killpg(script.pid, signal.SIGKILL)
-            script.wait()
+    ) as script:
+        try:
+            yield script
+        finally:
+            if script.poll() is None:
+                os.killpg(script.pid, signal.SIGKILL)
 
 
 def test_a_cold_build_prints_elapsed_time_and_what_go_does(tmp_path: Path) -> None:
