@@ -21,6 +21,7 @@ from tests.servers import (
     JaegerServer,
     KafkaBroker,
     ServerError,
+    ServerProcess,
     ZipkinServer,
     external_jaeger,
     external_kafka,
@@ -57,19 +58,46 @@ def _or_fail(what: str, start: Callable[P, T], *args: P.args, **kwargs: P.kwargs
         pytest.fail(f"{what} is not available: {exc}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def zipkin(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[ZipkinServer]:
-    """A Zipkin server with in-memory storage: $ZIPKIN_URL, or one started for this session."""
-    url = os.environ.get("ZIPKIN_URL")
-    if url:
-        yield _or_fail("Zipkin", external_zipkin, url)
-        return
-    process, server = _or_fail("Zipkin", start_zipkin, servers_log_dir)
-    _logs(request.config)["zipkin"] = process.log_path
+def _serve(
+    request: pytest.FixtureRequest,
+    name: str,
+    what: str,
+    start: Callable[P, tuple[ServerProcess, T]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> Iterator[T]:
+    """Start a server for fixture `name`, keep its log for failure reports, stop it after."""
+    process, server = _or_fail(what, start, *args, **kwargs)
+    _logs(request.config)[name] = process.log_path
     try:
         yield server
     finally:
         process.stop()
+
+
+def _given_or_started(
+    request: pytest.FixtureRequest,
+    name: str,
+    what: str,
+    variable: str,
+    external: Callable[[str], T],
+    start: Callable[[Path], tuple[ServerProcess, T]],
+    log_dir: Path,
+) -> Iterator[T]:
+    """The server at $`variable` when it is set, else one started for this session."""
+    given = os.environ.get(variable)
+    if given:
+        yield _or_fail(what, external, given)
+        return
+    yield from _serve(request, name, what, start, log_dir)
+
+
+@pytest.fixture(scope="session")
+def zipkin(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[ZipkinServer]:
+    """A Zipkin server with in-memory storage: $ZIPKIN_URL, or one started for this session."""
+    yield from _given_or_started(
+        request, "zipkin", "Zipkin", "ZIPKIN_URL", external_zipkin, start_zipkin, servers_log_dir
+    )
 
 
 @pytest.fixture(scope="session")
@@ -86,27 +114,21 @@ def jaeger(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[Ja
             )
         yield _or_fail("Jaeger", external_jaeger, query_url, zipkin_url)
         return
-    process, server = _or_fail("Jaeger", start_jaeger, servers_log_dir)
-    _logs(request.config)["jaeger"] = process.log_path
-    try:
-        yield server
-    finally:
-        process.stop()
+    yield from _serve(request, "jaeger", "Jaeger", start_jaeger, servers_log_dir)
 
 
 @pytest.fixture(scope="session")
 def kafka(request: pytest.FixtureRequest, servers_log_dir: Path) -> Iterator[KafkaBroker]:
     """A Kafka broker (KRaft): $KAFKA_BOOTSTRAP_SERVERS, or one started for this session."""
-    bootstrap_servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if bootstrap_servers:
-        yield _or_fail("Kafka", external_kafka, bootstrap_servers)
-        return
-    process, broker = _or_fail("Kafka", start_kafka, servers_log_dir)
-    _logs(request.config)["kafka"] = process.log_path
-    try:
-        yield broker
-    finally:
-        process.stop()
+    yield from _given_or_started(
+        request,
+        "kafka",
+        "Kafka",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        external_kafka,
+        start_kafka,
+        servers_log_dir,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -114,18 +136,15 @@ def kafka_zipkin(
     request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
 ) -> Iterator[ZipkinServer]:
     """A Zipkin of this session whose Kafka collector reads both span topics of `kafka`."""
-    process, server = _or_fail(
+    yield from _serve(
+        request,
+        "kafka_zipkin",
         "Zipkin reading Kafka",
         start_zipkin,
         servers_log_dir,
         kafka=kafka,
         kafka_topics=(KAFKA_JSON_TOPIC, KAFKA_PROTO3_TOPIC),
     )
-    _logs(request.config)["kafka_zipkin"] = process.log_path
-    try:
-        yield server
-    finally:
-        process.stop()
 
 
 def _kafka_jaeger(
@@ -136,7 +155,9 @@ def _kafka_jaeger(
     topic: str,
     encoding: str,
 ) -> Iterator[JaegerServer]:
-    process, server = _or_fail(
+    yield from _serve(
+        request,
+        name,
         f"Jaeger reading Kafka ({encoding})",
         start_jaeger,
         log_dir,
@@ -144,11 +165,6 @@ def _kafka_jaeger(
         kafka_topic=topic,
         kafka_encoding=encoding,
     )
-    _logs(request.config)[name] = process.log_path
-    try:
-        yield server
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="session")

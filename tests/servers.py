@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import functools
 import itertools
 import os
 import signal
@@ -249,18 +250,41 @@ def wait_healthy(
     """
     deadline = clock() + timeout
     for url in urls:
-        while (reason := _http_ok(url, timeout=2.0)) is not None:
-            if process is not None and process.returncode is not None:
-                raise ServerError(
-                    f"{process.name} exited with status {process.returncode} before "
-                    f"{url} answered ({reason}); log {process.log_path}:\n{process.tail()}"
-                )
-            if clock() > deadline:
-                where = f"; log {process.log_path}:\n{process.tail()}" if process else ""
-                raise ServerError(
-                    f"{url} did not answer 2xx within {timeout:.0f} s (last: {reason}){where}"
-                )
-            time.sleep(0.2)
+        _poll(
+            functools.partial(_http_ok, url, timeout=2.0),
+            url,
+            "answer 2xx",
+            deadline=deadline,
+            timeout=timeout,
+            process=process,
+            clock=clock,
+        )
+
+
+def _poll(
+    not_ready: Callable[[], str | None],
+    subject: str,
+    answer: str,
+    *,
+    deadline: float,
+    timeout: float,
+    process: ServerProcess | None,
+    clock: Callable[[], float],
+) -> None:
+    """Call `not_ready` until it gives no reason; raise ServerError when `process` exits first
+    or at `deadline` ("<subject> did not <answer> within ...")."""
+    while (reason := not_ready()) is not None:
+        if process is not None and process.returncode is not None:
+            raise ServerError(
+                f"{process.name} exited with status {process.returncode} before "
+                f"{subject} answered ({reason}); log {process.log_path}:\n{process.tail()}"
+            )
+        if clock() > deadline:
+            where = f"; log {process.log_path}:\n{process.tail()}" if process else ""
+            raise ServerError(
+                f"{subject} did not {answer} within {timeout:.0f} s (last: {reason}){where}"
+            )
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -458,25 +482,22 @@ def _wait_kafka(
 ) -> None:
     """Wait until the broker answers ApiVersions (and, when started here, logged it is up)."""
     host, port = _split_host_port(broker.bootstrap_servers)
-    deadline = clock() + timeout
-    while True:
+
+    def not_ready() -> str | None:
         reason = kafka_answers(host, port)
         if reason is None and process is not None and "Kafka Server started" not in process.tail():
             reason = "the broker has not logged 'Kafka Server started' yet"
-        if reason is None:
-            return
-        if process is not None and process.returncode is not None:
-            raise ServerError(
-                f"kafka exited with status {process.returncode} before it answered on "
-                f"{broker.bootstrap_servers} ({reason}); log {process.log_path}:\n{process.tail()}"
-            )
-        if clock() > deadline:
-            where = f"; log {process.log_path}:\n{process.tail()}" if process else ""
-            raise ServerError(
-                f"Kafka at {broker.bootstrap_servers} did not answer within {timeout:.0f} s "
-                f"(last: {reason}){where}"
-            )
-        time.sleep(0.2)
+        return reason
+
+    _poll(
+        not_ready,
+        f"Kafka at {broker.bootstrap_servers}",
+        "answer",
+        deadline=clock() + timeout,
+        timeout=timeout,
+        process=process,
+        clock=clock,
+    )
 
 
 def start_kafka(

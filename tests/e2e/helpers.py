@@ -15,10 +15,12 @@ __all__ = [
     "TRACE_TIMEOUT",
     "Bookshop",
     "Span",
+    "book_stock",
     "get_json",
     "is_complete_order_trace",
     "is_settled",
     "jaeger_span_count",
+    "order_status",
     "place_order",
     "poll",
     "service",
@@ -64,6 +66,20 @@ async def get_json(
             return resp.status, await resp.text()
     except aiohttp.ClientConnectionError as exc:
         raise AssertionError(f"{url} cannot be reached: {exc}") from exc
+
+
+async def book_stock(bookshop: Bookshop, http: aiohttp.ClientSession, book_id: int) -> int:
+    """The stock of one book, as the frontend's book list shows it."""
+    status, body = await get_json(http, f"{bookshop.frontend}/api/books")
+    assert status == 200, body
+    return int(next(b["stock"] for b in body["books"] if b["id"] == book_id))
+
+
+async def order_status(bookshop: Bookshop, http: aiohttp.ClientSession, order_id: int) -> str:
+    """An order's status ("pending", "shipped", ...), as the frontend reports it."""
+    status, body = await get_json(http, f"{bookshop.frontend}/api/orders/{order_id}")
+    assert status == 200, body
+    return str(body["order"]["status"])
 
 
 def service(span: Span) -> str:

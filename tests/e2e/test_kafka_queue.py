@@ -9,14 +9,13 @@ the second time.
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 
 from tests.e2e.helpers import (
     Bookshop,
     Span,
-    get_json,
+    book_stock,
+    order_status,
     place_order,
     poll,
     service,
@@ -54,22 +53,10 @@ def _statements_under(spans: list[Span], root: Span) -> dict[str, str]:
     return found
 
 
-async def _stock(bookshop: Bookshop, http: aiohttp.ClientSession, book_id: int) -> int:
-    status, body = await get_json(http, f"{bookshop.frontend}/api/books")
-    assert status == 200, body
-    return int(next(b["stock"] for b in body["books"] if b["id"] == book_id))
-
-
-async def _order_status(bookshop: Bookshop, http: aiohttp.ClientSession, order_id: int) -> Any:
-    status, body = await get_json(http, f"{bookshop.frontend}/api/orders/{order_id}")
-    assert status == 200, body
-    return body["order"]["status"]
-
-
 async def test_worker_killed_before_its_commit_ships_the_order_once(
     bookshop: Bookshop, http: aiohttp.ClientSession
 ) -> None:
-    stock = await _stock(bookshop, http, BOOK)
+    stock = await book_stock(bookshop, http, BOOK)
     status, body, trace_id = await place_order(bookshop, http, BOOK, headers={"X-Demo-Fault": HOLD})
     assert status == 202, body
     order_id = int(body["order_id"])
@@ -85,7 +72,7 @@ async def test_worker_killed_before_its_commit_ships_the_order_once(
         ),
         "the first delivery of the job",
     )
-    assert await _order_status(bookshop, http, order_id) == "shipped"
+    assert await order_status(bookshop, http, order_id) == "shipped"
     killed = bookshop.kill("worker")
 
     spans = await poll(
@@ -110,5 +97,5 @@ async def test_worker_killed_before_its_commit_ships_the_order_once(
         "update order status": "0",
         "select order status": "1",
     }
-    assert await _order_status(bookshop, http, order_id) == "shipped"
-    assert await _stock(bookshop, http, BOOK) == stock - 1, "the order was shipped once"
+    assert await order_status(bookshop, http, order_id) == "shipped"
+    assert await book_stock(bookshop, http, BOOK) == stock - 1, "the order was shipped once"

@@ -18,22 +18,19 @@ import aiohttp
 import pytest
 
 from tests.e2e.chaos import Figures, kill_and_restart
-from tests.e2e.helpers import Bookshop, Span, get_json, place_order, poll, zipkin_trace
+from tests.e2e.helpers import (
+    Bookshop,
+    Span,
+    book_stock,
+    get_json,
+    order_status,
+    place_order,
+    poll,
+    zipkin_trace,
+)
 
 # A new member of the consumer group gets the partition once the killed one's session ends.
 _REDELIVERY_TIMEOUT = 120.0
-
-
-async def _stock(bookshop: Bookshop, http: aiohttp.ClientSession, book_id: int) -> int:
-    status, body = await get_json(http, f"{bookshop.frontend}/api/books")
-    assert status == 200, body
-    return int(next(b["stock"] for b in body["books"] if b["id"] == book_id))
-
-
-async def _order_status(bookshop: Bookshop, http: aiohttp.ClientSession, order_id: int) -> str:
-    status, body = await get_json(http, f"{bookshop.frontend}/api/orders/{order_id}")
-    assert status == 200, body
-    return str(body["order"]["status"])
 
 
 async def _worker_stats(bookshop: Bookshop, http: aiohttp.ClientSession) -> dict[str, Any]:
@@ -65,7 +62,7 @@ async def test_a_worker_killed_mid_job_ships_the_order_exactly_once(
     killed_when: str,
 ) -> None:
     figures = chaos_figures(f"worker killed {killed_when}")
-    stock_before = await _stock(bookshop, http, book_id)
+    stock_before = await book_stock(bookshop, http, book_id)
     victim = bookshop.pid("worker")
     started = time.monotonic()
     status, body, trace_id = await place_order(bookshop, http, book_id, {"X-Demo-Fault": fault})
@@ -75,10 +72,10 @@ async def test_a_worker_killed_mid_job_ships_the_order_exactly_once(
     order_id = int(body["order_id"])
     if killed_when == "before shipping":
         await asyncio.sleep(3)  # the worker has the job and waits before shipping
-        assert await _order_status(bookshop, http, order_id) == "pending"
+        assert await order_status(bookshop, http, order_id) == "pending"
     else:
         await poll(
-            lambda: _order_status(bookshop, http, order_id),
+            lambda: order_status(bookshop, http, order_id),
             lambda s: s == "shipped",
             what=f"order {order_id} to be shipped before the commit",
         )
@@ -94,7 +91,7 @@ async def test_a_worker_killed_mid_job_ships_the_order_exactly_once(
         timeout=_REDELIVERY_TIMEOUT,
     )
     redelivered_after = time.monotonic() - outage.killed_at
-    assert await _order_status(bookshop, http, order_id) == "shipped"
+    assert await order_status(bookshop, http, order_id) == "shipped"
     spans = await poll(
         lambda: zipkin_trace(bookshop, http, trace_id),
         lambda spans: bool(_stock_updates(spans)),
@@ -102,7 +99,7 @@ async def test_a_worker_killed_mid_job_ships_the_order_exactly_once(
     )
     await asyncio.sleep(2)  # a second update, if there were one, would be in by now
     spans = await zipkin_trace(bookshop, http, trace_id)
-    stock_after = await _stock(bookshop, http, book_id)
+    stock_after = await book_stock(bookshop, http, book_id)
     consumers = [s for s in spans if s.get("kind") == "CONSUMER"]
     figures.note = (
         f"order accepted in {accepted_in * 1000:.0f} ms; processed again "

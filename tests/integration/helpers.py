@@ -18,6 +18,7 @@ __all__ = [
     "RecordingTracerFactory",
     "RecordingTransport",
     "as_zipkin_stores",
+    "assert_all_delivered",
     "by_id",
     "get_json",
     "jaeger_trace",
@@ -61,6 +62,13 @@ class RecordingTransport(az.TransportABC):
             for key, value in transport.stats().items():
                 total[key] = total.get(key, 0) + value
         return total
+
+
+def assert_all_delivered(tracer: az.Tracer, count: int) -> None:
+    """The tracer sent `count` spans and dropped none."""
+    stats = tracer.stats()
+    assert stats["spans_sent"] == count, stats
+    assert stats["spans_dropped"] == 0, stats
 
 
 def recorded(tracer: az.Tracer) -> list[JsonSpan]:

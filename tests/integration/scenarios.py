@@ -9,15 +9,69 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
 
 import aiozipkin as az
-from tests.integration.helpers import recorded
+from tests.integration.helpers import (
+    JsonSpan,
+    RecordingTracerFactory,
+    RecordingTransport,
+    assert_all_delivered,
+    recorded,
+    unique_service,
+)
 
-__all__ = ["SCENARIOS", "Scenario"]
+__all__ = ["SCENARIOS", "Scenario", "ScenarioRun", "client_call", "run_scenario"]
 
 Scenario = Callable[[az.Tracer, az.Tracer], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """What one scenario made: its trace id, and each tracer with the spans it sent."""
+
+    trace_id: str
+    recordings: tuple[tuple[az.Tracer, RecordingTransport], ...]
+
+    @property
+    def sent(self) -> list[JsonSpan]:
+        return [span for _, transport in self.recordings for span in transport.sent]
+
+    def assert_all_delivered(self) -> None:
+        """Each tracer sent every span it recorded and dropped none."""
+        for tracer, transport in self.recordings:
+            assert_all_delivered(tracer, len(transport.sent))
+
+
+async def run_scenario(
+    scenario: Scenario, recording_tracer: RecordingTracerFactory, spans_url: str
+) -> ScenarioRun:
+    """Run `scenario` with new services "a" and "b" reporting to `spans_url`, then close both."""
+    a = await recording_tracer(unique_service("a"), spans_url)
+    b = await recording_tracer(unique_service("b"), spans_url, port=9090)
+    trace_id = await scenario(a[0], b[0])
+    for tracer, _ in (a, b):
+        await tracer.close()
+    run = ScenarioRun(trace_id, (a, b))
+    assert run.sent, "the scenario sent no span"
+    return run
+
+
+def client_call(
+    client_tracer: az.Tracer, server_tracer: az.Tracer, name: str
+) -> tuple[az.SpanAbc, az.SpanAbc]:
+    """A CLIENT span `name` whose headers `server_tracer` joins: the SERVER side shares its id."""
+    with client_tracer.new_trace(sampled=True) as client:
+        client.name(name)
+        client.kind(az.CLIENT)
+        context = az.make_context(client.context.make_headers())
+        assert context is not None
+        with server_tracer.join_span(context) as server:
+            server.name(name)
+            server.kind(az.SERVER)
+    return client, server
 
 
 async def client_tree(a: az.Tracer, b: az.Tracer) -> str:
@@ -111,14 +165,7 @@ async def producer_consumer(a: az.Tracer, b: az.Tracer) -> str:
 
 
 async def shared_server_span(a: az.Tracer, b: az.Tracer) -> str:
-    with a.new_trace(sampled=True) as client:
-        client.name("get /items")
-        client.kind(az.CLIENT)
-        context = az.make_context(client.context.make_headers())
-        assert context is not None
-        with b.join_span(context) as server:
-            server.name("get /items")
-            server.kind(az.SERVER)
+    client, server = client_call(a, b, "get /items")
     assert server.context.span_id == client.context.span_id
     [sent] = recorded(b)
     assert sent.get("shared") is True, sent

@@ -7,10 +7,12 @@ shared .cache is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.servers import ROOT
@@ -56,50 +58,51 @@ def _setup(tmp_path: Path, sleep: float) -> tuple[dict[str, str], Path, Path]:
     return env, cache, tmp_path / "go.pid"
 
 
-def test_a_cold_build_prints_elapsed_time_and_what_go_does(tmp_path: Path) -> None:
-    env, cache, _ = _setup(tmp_path, sleep=2.5)
-    result = subprocess.run(
+@contextlib.contextmanager
+def _backends_sh(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """scripts/backends.sh running in a session of its own; at the end its group is killed if
+    still there, and its pipes are closed."""
+    with subprocess.Popen(
         ["bash", str(ROOT / "scripts/backends.sh")],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    progress = [line for line in result.stdout.splitlines() if "building jaeger," in line]
-    assert len(progress) >= 3, result.stdout
+        start_new_session=True,
+    ) as script:
+        try:
+            yield script
+        finally:
+            if script.poll() is None:
+                os.killpg(script.pid, signal.SIGKILL)
+
+
+def test_a_cold_build_prints_elapsed_time_and_what_go_does(tmp_path: Path) -> None:
+    env, cache, _ = _setup(tmp_path, sleep=2.5)
+    with _backends_sh(env) as script:
+        stdout, stderr = script.communicate(timeout=60)
+    assert script.returncode == 0, stderr
+    progress = [line for line in stdout.splitlines() if "building jaeger," in line]
+    assert len(progress) >= 3, stdout
     assert "s: downloading modules (1 so far" in progress[0], progress
     assert any("compiling packages" in line for line in progress), progress
-    assert "progress every 1 s" in result.stdout
+    assert "progress every 1 s" in stdout
     assert (cache / "bin" / "jaeger").read_text() == "binary"
     assert sorted(p.name for p in (cache / "bin").iterdir()) == ["jaeger"]
 
 
 def test_ctrl_c_stops_the_build_and_leaves_nothing_half_built(tmp_path: Path) -> None:
     env, cache, go_pid = _setup(tmp_path, sleep=30)
-    script = subprocess.Popen(
-        ["bash", str(ROOT / "scripts/backends.sh")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+    with _backends_sh(env) as script:
         deadline = time.monotonic() + 120  # a busy machine starts bash slowly
         while not go_pid.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert go_pid.exists(), "the fake go never started"
         time.sleep(1.5)
         os.killpg(script.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        output, _ = script.communicate(timeout=30)
-    finally:
-        if script.poll() is None:
-            os.killpg(script.pid, signal.SIGKILL)
-            script.wait()
+        stdout, stderr = script.communicate(timeout=30)
+    output = stdout + stderr
     assert script.returncode == 130, output
     assert "nothing half-built is left" in output, output
     assert list((cache / "bin").iterdir()) == [], "the build left files behind"

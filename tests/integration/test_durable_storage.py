@@ -12,10 +12,9 @@ from tests.integration.helpers import (
     as_zipkin_stores,
     by_id,
     opensearch_span_count,
-    unique_service,
     zipkin_trace,
 )
-from tests.integration.scenarios import SCENARIOS, Scenario
+from tests.integration.scenarios import SCENARIOS, Scenario, run_scenario
 from tests.servers import (
     OpenSearchServer,
     ZipkinServer,
@@ -62,14 +61,8 @@ async def test_traces_survive_zipkin_and_storage_restarts(
     with running(start_opensearch(servers_log_dir, opensearch_data)) as storage:
         with running(start_zipkin(servers_log_dir, storage=storage)) as zipkin:
             for scenario in scenarios:
-                a, sent_by_a = await recording_tracer(unique_service("a"), zipkin.spans_url)
-                b, sent_by_b = await recording_tracer(
-                    unique_service("b"), zipkin.spans_url, port=9090
-                )
-                trace_id = await scenario(a, b)
-                await a.close()
-                await b.close()
-                traces[trace_id] = by_id(as_zipkin_stores(sent_by_a.sent + sent_by_b.sent))
+                run = await run_scenario(scenario, recording_tracer, zipkin.spans_url)
+                traces[run.trace_id] = by_id(as_zipkin_stores(run.sent))
             assert len(traces) == len(scenarios)
             await assert_stored(http, storage, zipkin, traces)
         # Another Zipkin process (on another port) reads what the first one wrote.

@@ -11,11 +11,12 @@ import aiozipkin as az
 from tests.integration.helpers import (
     JsonSpan,
     RecordingTracerFactory,
+    assert_all_delivered,
     jaeger_trace,
     unique_service,
     zipkin_trace,
 )
-from tests.integration.scenarios import SCENARIOS, Scenario
+from tests.integration.scenarios import SCENARIOS, Scenario, run_scenario
 from tests.servers import JaegerServer, ZipkinServer
 
 
@@ -47,22 +48,12 @@ async def test_jaeger_stores_the_same_spans(
     http: aiohttp.ClientSession,
     recording_tracer: RecordingTracerFactory,
 ) -> None:
-    a, sent_by_a = await recording_tracer(unique_service("a"), jaeger.spans_url)
-    b, sent_by_b = await recording_tracer(unique_service("b"), jaeger.spans_url, port=9090)
+    run = await run_scenario(scenario, recording_tracer, jaeger.spans_url)
 
-    trace_id = await scenario(a, b)
-    await a.close()
-    await b.close()
-
-    sent = sent_by_a.sent + sent_by_b.sent
-    assert sent, "the scenario sent no span"
-    trace = await jaeger_trace(http, jaeger.query_url, trace_id, len(sent))
-    assert trace["traceID"] == trace_id
-    assert _jaeger_view(trace) == _sent_view(sent)
-    for tracer, transport in ((a, sent_by_a), (b, sent_by_b)):
-        stats = tracer.stats()
-        assert stats["spans_sent"] == len(transport.sent), stats
-        assert stats["spans_dropped"] == 0, stats
+    trace = await jaeger_trace(http, jaeger.query_url, run.trace_id, len(run.sent))
+    assert trace["traceID"] == run.trace_id
+    assert _jaeger_view(trace) == _sent_view(run.sent)
+    run.assert_all_delivered()
 
 
 async def test_one_tracer_reports_to_zipkin_and_jaeger(
@@ -85,6 +76,4 @@ async def test_one_tracer_reports_to_zipkin_and_jaeger(
     in_jaeger = await jaeger_trace(http, jaeger.query_url, trace_id, 2)
     assert sorted(span["name"] for span in in_zipkin) == ["fan out", "leaf"]
     assert [name for _, name, _, _ in _jaeger_view(in_jaeger)] == ["fan out", "leaf"]
-    stats = tracer.stats()
-    assert stats["spans_sent"] == 4, stats  # two spans, each to both collectors
-    assert stats["spans_dropped"] == 0, stats
+    assert_all_delivered(tracer, 4)  # two spans, each to both collectors

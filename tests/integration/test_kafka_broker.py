@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import uuid
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from tests.servers import KafkaBroker, kafka_answers
+from tests.support.kafka import kafka_producer, manual_consumer
 from tests.support.ports import free_ports
 
 
 async def _round_trip(broker: KafkaBroker, topic: str) -> tuple[int, bytes]:
     """Produce one record to `topic` and read it back; return the topic's partition count."""
     value = uuid.uuid4().hex.encode()
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
-    await producer.start()
-    try:
+    async with kafka_producer(broker.bootstrap_servers) as producer:
         metadata = await producer.send_and_wait(topic, value)
         partitions = await producer.partitions_for(topic)
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=broker.bootstrap_servers, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
+    async with manual_consumer(broker.bootstrap_servers) as consumer:
         where = TopicPartition(topic, metadata.partition)
         consumer.assign([where])
         consumer.seek(where, metadata.offset)
         record = await consumer.getone()
-    finally:
-        await consumer.stop()
     return len(partitions), record.value or b""
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 import aiozipkin as az
 from aiozipkin.kafka import KafkaTransport
@@ -34,6 +34,7 @@ from tests.servers import (
     ZipkinServer,
     start_kafka,
 )
+from tests.support.kafka import kafka_producer, manual_consumer
 from tests.support.polling import eventually
 
 
@@ -157,17 +158,9 @@ async def _start_broker(
 
 async def _span_ids_on(broker: KafkaBroker, topic: str) -> list[str]:
     """The id of every span in every record of `topic`, read from its start."""
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
-    await producer.start()
-    try:
+    async with kafka_producer(broker.bootstrap_servers) as producer:
         partitions = [TopicPartition(topic, p) for p in await producer.partitions_for(topic)]
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=broker.bootstrap_servers, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
+    async with manual_consumer(broker.bootstrap_servers) as consumer:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -182,8 +175,6 @@ async def _span_ids_on(broker: KafkaBroker, topic: str) -> list[str]:
                 for record in records:
                     ids.extend(span["id"] for span in json.loads(record.value))
         return ids
-    finally:
-        await consumer.stop()
 
 
 async def test_a_broker_down_for_15_s_loses_and_repeats_no_span(

@@ -13,20 +13,15 @@ from tests.integration.helpers import (
     POLL_INTERVAL,
     RecordingTracerFactory,
     as_zipkin_stores,
+    assert_all_delivered,
     by_id,
     get_json,
     unique_service,
     zipkin_trace,
 )
-from tests.integration.scenarios import SCENARIOS, Scenario
+from tests.integration.scenarios import SCENARIOS, Scenario, client_call, run_scenario
 from tests.servers import ZipkinServer
 from tests.support.polling import eventually
-
-
-def assert_all_delivered(tracer: az.Tracer, count: int) -> None:
-    stats = tracer.stats()
-    assert stats["spans_sent"] == count, stats
-    assert stats["spans_dropped"] == 0, stats
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -36,20 +31,12 @@ async def test_zipkin_stores_spans_exactly_as_sent(
     http: aiohttp.ClientSession,
     recording_tracer: RecordingTracerFactory,
 ) -> None:
-    a, sent_by_a = await recording_tracer(unique_service("a"), zipkin.spans_url)
-    b, sent_by_b = await recording_tracer(unique_service("b"), zipkin.spans_url, port=9090)
+    run = await run_scenario(scenario, recording_tracer, zipkin.spans_url)
 
-    trace_id = await scenario(a, b)
-    await a.close()
-    await b.close()
-
-    sent = sent_by_a.sent + sent_by_b.sent
-    assert sent, "the scenario sent no span"
-    assert {span["traceId"] for span in sent} == {trace_id}
-    stored = await zipkin_trace(http, zipkin.url, trace_id, len(sent))
-    assert by_id(stored) == by_id(as_zipkin_stores(sent))
-    assert_all_delivered(a, len(sent_by_a.sent))
-    assert_all_delivered(b, len(sent_by_b.sent))
+    assert {span["traceId"] for span in run.sent} == {run.trace_id}
+    stored = await zipkin_trace(http, zipkin.url, run.trace_id, len(run.sent))
+    assert by_id(stored) == by_id(as_zipkin_stores(run.sent))
+    run.assert_all_delivered()
 
 
 async def test_zipkin_query_apis_find_the_spans(
@@ -99,14 +86,7 @@ async def test_zipkin_dependencies_link_client_and_server(
     server_tracer, _ = await recording_tracer(backend, zipkin.spans_url, port=9090)
 
     for _ in range(2):
-        with client_tracer.new_trace(sampled=True) as client:
-            client.name("get /api")
-            client.kind(az.CLIENT)
-            incoming = az.make_context(client.context.make_headers())
-            assert incoming is not None
-            with server_tracer.join_span(incoming) as server:
-                server.name("get /api")
-                server.kind(az.SERVER)
+        client, _ = client_call(client_tracer, server_tracer, "get /api")
         last_trace = client.context.trace_id
     await client_tracer.close()
     await server_tracer.close()

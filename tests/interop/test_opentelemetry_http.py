@@ -112,6 +112,15 @@ async def start_our_service(
     return await aiohttp_server(app)
 
 
+async def start_chain(
+    aiohttp_server: AiohttpServer, tracer: az.Tracer, otel_server: OtelPeer
+) -> URL:
+    """Start `otel_server`'s service and ours (with `tracer`) in front of it; our `/call` URL."""
+    downstream = await start_otel_server(aiohttp_server, otel_server)
+    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    return ours.make_url("/call")
+
+
 async def call_through_otel_client(peer: OtelPeer, url: URL) -> dict[str, Any]:
     trace_config = create_trace_config(tracer_provider=peer.provider)
     async with (
@@ -123,11 +132,49 @@ async def call_through_otel_client(peer: OtelPeer, url: URL) -> dict[str, Any]:
         return body
 
 
+async def call_against_the_client(
+    wire: Format,
+    otel_peers: list[OtelPeer],
+    aiohttp_server: AiohttpServer,
+    *,
+    client_samples: bool,
+) -> tuple[OtelPeer, az.Tracer, OtelPeer, dict[str, Any]]:
+    """OpenTelemetry client -> us -> OpenTelemetry server, where we and that server would
+    decide a new trace the other way than the client: what each side records shows whether
+    the client's decision was carried. Returns the client, our tracer, the server, the answer.
+    """
+    otel_client = new_peer(otel_peers, root_sampled=client_samples)
+    otel_server = new_peer(otel_peers, root_sampled=not client_samples)
+    tracer = our_tracer(wire, sample_rate=0.0 if client_samples else 1.0)
+    url = await start_chain(aiohttp_server, tracer, otel_server)
+    body = await call_through_otel_client(otel_client, url)
+    return otel_client, tracer, otel_server, body
+
+
 async def call_plain(url: URL) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session, session.get(url) as resp:
         assert resp.status == 200, await resp.text()
         body: dict[str, Any] = await resp.json()
         return body
+
+
+async def call_us_against_the_server(
+    wire: Format,
+    otel_peers: list[OtelPeer],
+    aiohttp_server: AiohttpServer,
+    *,
+    we_sample: bool,
+    trace_id_128bit: bool = True,
+) -> tuple[az.Tracer, OtelPeer, dict[str, Any]]:
+    """A plain client -> us (starting the trace) -> an OpenTelemetry server that would decide a
+    new trace the other way than we do. Returns our tracer, the server, and the answer."""
+    otel_server = new_peer(otel_peers, root_sampled=not we_sample)
+    tracer = our_tracer(
+        wire, sample_rate=1.0 if we_sample else 0.0, trace_id_128bit=trace_id_128bit
+    )
+    url = await start_chain(aiohttp_server, tracer, otel_server)
+    body = await call_plain(url)
+    return tracer, otel_server, body
 
 
 def only(spans: tuple[ReadableSpan, ...]) -> ReadableSpan:
@@ -151,16 +198,11 @@ def parent_ids(span: ReadableSpan) -> tuple[str, str]:
 async def test_one_trace_from_otel_client_through_us_to_otel_server(
     wire: Format, otel_peers: list[OtelPeer], aiohttp_server: AiohttpServer
 ) -> None:
-    # Nobody but the OpenTelemetry client would start this trace on its own: our sampler and
-    # the downstream server deny every new trace, so each span below exists only because the
-    # client's accept was carried through every hop.
-    otel_client = new_peer(otel_peers, root_sampled=True)
-    otel_server = new_peer(otel_peers, root_sampled=False)
-    tracer = our_tracer(wire, sample_rate=0.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
-
-    body = await call_through_otel_client(otel_client, ours.make_url("/call"))
+    # Our sampler and the downstream server deny every new trace, so each span below exists
+    # only because the client's accept was carried through every hop.
+    otel_client, tracer, otel_server, body = await call_against_the_client(
+        wire, otel_peers, aiohttp_server, client_samples=True
+    )
 
     client_span = only(otel_client.spans())
     assert client_span.kind is trace.SpanKind.CLIENT
@@ -194,15 +236,11 @@ def _headers_of(fmt: Format) -> set[str]:
 async def test_otel_deny_records_nothing_on_our_side(
     wire: Format, otel_peers: list[OtelPeer], aiohttp_server: AiohttpServer
 ) -> None:
-    # The client's root sampler denies; we and the downstream server would accept any new
-    # trace, so a span on either side would mean the deny was lost or ignored.
-    otel_client = new_peer(otel_peers, root_sampled=False)
-    otel_server = new_peer(otel_peers, root_sampled=True)
-    tracer = our_tracer(wire, sample_rate=1.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
-
-    body = await call_through_otel_client(otel_client, ours.make_url("/call"))
+    # We and the downstream server would accept any new trace, so a span on either side
+    # would mean the client's deny was lost or ignored.
+    otel_client, tracer, otel_server, body = await call_against_the_client(
+        wire, otel_peers, aiohttp_server, client_samples=False
+    )
 
     assert otel_client.spans() == ()
     assert our_records(tracer) == {}
@@ -216,12 +254,9 @@ async def test_otel_deny_records_nothing_on_our_side(
 async def test_our_deny_records_nothing_on_otel_server(
     wire: Format, otel_peers: list[OtelPeer], aiohttp_server: AiohttpServer
 ) -> None:
-    otel_server = new_peer(otel_peers, root_sampled=True)
-    tracer = our_tracer(wire, sample_rate=0.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
-
-    body = await call_plain(ours.make_url("/call"))
+    tracer, otel_server, body = await call_us_against_the_server(
+        wire, otel_peers, aiohttp_server, we_sample=False
+    )
 
     assert our_records(tracer) == {}
     assert otel_server.spans() == ()
@@ -234,12 +269,9 @@ async def test_our_deny_records_nothing_on_otel_server(
 async def test_our_accept_is_honoured_by_otel_server(
     wire: Format, otel_peers: list[OtelPeer], aiohttp_server: AiohttpServer
 ) -> None:
-    otel_server = new_peer(otel_peers, root_sampled=False)
-    tracer = our_tracer(wire, sample_rate=1.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
-
-    body = await call_plain(ours.make_url("/call"))
+    tracer, otel_server, body = await call_us_against_the_server(
+        wire, otel_peers, aiohttp_server, we_sample=True
+    )
 
     spans = our_records(tracer)
     assert set(spans) == {"SERVER", "CLIENT"}
@@ -253,12 +285,9 @@ async def test_our_accept_is_honoured_by_otel_server(
 async def test_our_64bit_trace_id_is_the_same_trace_for_otel(
     wire: Format, otel_peers: list[OtelPeer], aiohttp_server: AiohttpServer
 ) -> None:
-    otel_server = new_peer(otel_peers, root_sampled=False)
-    tracer = our_tracer(wire, sample_rate=1.0, trace_id_128bit=False)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
-
-    await call_plain(ours.make_url("/call"))
+    tracer, otel_server, _ = await call_us_against_the_server(
+        wire, otel_peers, aiohttp_server, we_sample=True, trace_id_128bit=False
+    )
 
     spans = our_records(tracer)
     trace_id = spans["SERVER"]["traceId"]
@@ -274,8 +303,7 @@ async def test_tracestate_passes_through_us_unchanged(
     otel_client = new_peer(otel_peers, root_sampled=True)
     otel_server = new_peer(otel_peers, root_sampled=False)
     tracer = our_tracer(w3c, sample_rate=0.0)
-    downstream = await start_otel_server(aiohttp_server, otel_server)
-    ours = await start_our_service(aiohttp_server, tracer, downstream.make_url("/otel"))
+    url = await start_chain(aiohttp_server, tracer, otel_server)
     upstream = trace.SpanContext(
         trace_id=0x0AF7651916CD43DD8448EB211C80319C,
         span_id=0xB7AD6B7169203331,
@@ -285,7 +313,7 @@ async def test_tracestate_passes_through_us_unchanged(
     )
 
     with global_textmap(w3c.otel()), trace.use_span(trace.NonRecordingSpan(upstream)):
-        body = await call_through_otel_client(otel_client, ours.make_url("/call"))
+        body = await call_through_otel_client(otel_client, url)
 
     client_span = only(otel_client.spans())
     assert client_span.context is not None

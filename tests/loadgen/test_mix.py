@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
@@ -23,21 +24,31 @@ def test_default_mix_has_every_endpoint() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("parse", "text", "message"),
     [
-        pytest.param("", "at least one endpoint", id="empty"),
-        pytest.param("list=0,book=0", "at least one endpoint", id="all-zero"),
-        pytest.param("list", "is not name=weight", id="no-weight"),
-        pytest.param("books=1", "unknown endpoint 'books'", id="unknown"),
-        pytest.param("list=1,list=2", "appears twice", id="twice"),
-        pytest.param("list=x", "is not a number", id="not-a-number"),
-        pytest.param("list=-1", ">= 0", id="negative"),
-        pytest.param("list=inf", ">= 0", id="infinite"),
+        pytest.param(parse_mix, "", "at least one endpoint", id="mix-empty"),
+        pytest.param(parse_mix, "list=0,book=0", "at least one endpoint", id="mix-all-zero"),
+        pytest.param(parse_mix, "list", "is not name=weight", id="mix-no-weight"),
+        pytest.param(parse_mix, "books=1", "unknown endpoint 'books'", id="mix-unknown"),
+        pytest.param(parse_mix, "list=1,list=2", "appears twice", id="mix-twice"),
+        pytest.param(parse_mix, "list=x", "is not a number", id="mix-not-a-number"),
+        pytest.param(parse_mix, "list=-1", ">= 0", id="mix-negative"),
+        pytest.param(parse_mix, "list=inf", ">= 0", id="mix-infinite"),
+        pytest.param(parse_fault, "cache=error", "lacks its share", id="fault-no-share"),
+        pytest.param(parse_fault, "cache=error@ten", "not a number", id="fault-bad-share"),
+        pytest.param(parse_fault, "cache=error@0%", "above 0", id="fault-zero-share"),
+        pytest.param(parse_fault, "cache=error@101%", "at most 100%", id="fault-too-much"),
+        pytest.param(
+            parse_fault, "cache=explode@10%", "fault 'cache=explode@10%'", id="fault-bad-action"
+        ),
+        pytest.param(parse_fault, "@10%", "empty spec", id="fault-empty-spec"),
     ],
 )
-def test_bad_mix_says_what_is_wrong(text: str, message: str) -> None:
+def test_bad_mix_or_fault_entry_says_what_is_wrong(
+    parse: Callable[[str], object], text: str, message: str
+) -> None:
     with pytest.raises(MixError, match=message):
-        parse_mix(text)
+        parse(text)
 
 
 def test_mix_picks_in_proportion() -> None:
@@ -64,22 +75,6 @@ def test_fault_entry(text: str, expected: tuple[str, float]) -> None:
     spec, share = parse_fault(text)
     assert spec == expected[0]
     assert share == pytest.approx(expected[1])
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        pytest.param("cache=error", "lacks its share", id="no-share"),
-        pytest.param("cache=error@ten", "not a number", id="bad-share"),
-        pytest.param("cache=error@0%", "above 0", id="zero-share"),
-        pytest.param("cache=error@101%", "at most 100%", id="too-much"),
-        pytest.param("cache=explode@10%", "fault 'cache=explode@10%'", id="bad-action"),
-        pytest.param("@10%", "empty spec", id="empty-spec"),
-    ],
-)
-def test_bad_fault_entry_says_what_is_wrong(text: str, message: str) -> None:
-    with pytest.raises(MixError, match=message):
-        parse_fault(text)
 
 
 def test_fault_shares_add_up_to_at_most_all() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,20 @@ from tests.services.stack import BASE_ENV, stub_tracer_factory
 Client = TestClient[web.Request, web.Application]
 
 
-async def _client(aiohttp_client: AiohttpClient, db: Path) -> tuple[Client, az.StubTransport]:
-    transport = az.StubTransport()
-    settings = Settings.from_env({**BASE_ENV, "DB_PATH": str(db)})
-    app = create_app(settings, tracer_factory=stub_tracer_factory(transport))
-    return await aiohttp_client(app), transport
+StartProxy = Callable[[], Awaitable[tuple[Client, az.StubTransport]]]
+
+
+@pytest.fixture
+def start_proxy(aiohttp_client: AiohttpClient, tmp_path: Path) -> StartProxy:
+    """Start a db_proxy over this test's database file (again: the same file) and a client."""
+
+    async def start() -> tuple[Client, az.StubTransport]:
+        transport = az.StubTransport()
+        settings = Settings.from_env({**BASE_ENV, "DB_PATH": str(tmp_path / "db.sqlite")})
+        app = create_app(settings, tracer_factory=stub_tracer_factory(transport))
+        return await aiohttp_client(app), transport
+
+    return start
 
 
 async def _query(client: Client, name: str, params: Any) -> tuple[int, Any]:
@@ -30,10 +40,14 @@ async def _query(client: Client, name: str, params: Any) -> tuple[int, Any]:
     return resp.status, await resp.json()
 
 
-async def test_get_book_runs_one_traced_statement(
-    aiohttp_client: AiohttpClient, tmp_path: Path
-) -> None:
-    client, transport = await _client(aiohttp_client, tmp_path / "db.sqlite")
+async def _set_status(client: Client, order_id: int, status: str) -> Any:
+    """Run update_order_status; return its one row (`changed` says whether it did)."""
+    _, body = await _query(client, "update_order_status", {"order_id": order_id, "status": status})
+    return body["rows"][0]
+
+
+async def test_get_book_runs_one_traced_statement(start_proxy: StartProxy) -> None:
+    client, transport = await start_proxy()
     status, body = await _query(client, "get_book", {"book_id": 2})
     assert status == 200
     assert body["row_count"] == 1
@@ -49,21 +63,13 @@ async def test_get_book_runs_one_traced_statement(
     assert local["tags"]["db.query_name"] == "get_book"
 
 
-async def test_orders_are_inserted_and_shipped(
-    aiohttp_client: AiohttpClient, tmp_path: Path
-) -> None:
-    client, transport = await _client(aiohttp_client, tmp_path / "db.sqlite")
+async def test_orders_are_inserted_and_shipped(start_proxy: StartProxy) -> None:
+    client, transport = await start_proxy()
     status, body = await _query(client, "insert_order", {"book_id": 1, "quantity": 3})
     assert status == 200
     order_id = body["rows"][0]["order_id"]
-    status, body = await _query(
-        client, "update_order_status", {"order_id": order_id, "status": "shipped"}
-    )
-    assert body["rows"][0]["changed"] is True
-    status, body = await _query(
-        client, "update_order_status", {"order_id": order_id, "status": "shipped"}
-    )
-    assert body["rows"][0]["changed"] is False
+    assert (await _set_status(client, order_id, "shipped"))["changed"] is True
+    assert (await _set_status(client, order_id, "shipped"))["changed"] is False
     _, body = await _query(client, "get_order", {"order_id": order_id})
     assert body["rows"][0]["status"] == "shipped"
     _, body = await _query(client, "get_book", {"book_id": 1})
@@ -81,29 +87,25 @@ async def test_orders_are_inserted_and_shipped(
     ]
 
 
-async def test_a_cancelled_order_is_never_shipped(
-    aiohttp_client: AiohttpClient, tmp_path: Path
-) -> None:
-    client, _ = await _client(aiohttp_client, tmp_path / "db.sqlite")
+async def test_a_cancelled_order_is_never_shipped(start_proxy: StartProxy) -> None:
+    client, _ = await start_proxy()
     _, body = await _query(client, "insert_order", {"book_id": 2, "quantity": 1})
     order_id = body["rows"][0]["order_id"]
-    _, body = await _query(
-        client, "update_order_status", {"order_id": order_id, "status": "cancelled"}
-    )
-    assert body["rows"][0]["changed"] is True
-    _, body = await _query(
-        client, "update_order_status", {"order_id": order_id, "status": "shipped"}
-    )
-    assert body["rows"][0] == {"order_id": order_id, "status": "cancelled", "changed": False}
+    assert (await _set_status(client, order_id, "cancelled"))["changed"] is True
+    assert await _set_status(client, order_id, "shipped") == {
+        "order_id": order_id,
+        "status": "cancelled",
+        "changed": False,
+    }
     _, body = await _query(client, "get_book", {"book_id": 2})
     assert body["rows"][0]["stock"] == 1000
 
 
-async def test_data_survives_a_restart(aiohttp_client: AiohttpClient, tmp_path: Path) -> None:
-    client, _ = await _client(aiohttp_client, tmp_path / "db.sqlite")
+async def test_data_survives_a_restart(start_proxy: StartProxy) -> None:
+    client, _ = await start_proxy()
     await _query(client, "insert_order", {"book_id": 1, "quantity": 1})
     await client.close()
-    client, _ = await _client(aiohttp_client, tmp_path / "db.sqlite")
+    client, _ = await start_proxy()
     status, body = await _query(client, "get_order", {"order_id": 1})
     assert (status, body["row_count"]) == (200, 1)
     _, books = await _query(client, "list_books", {})
@@ -130,18 +132,16 @@ async def test_data_survives_a_restart(aiohttp_client: AiohttpClient, tmp_path: 
     ],
 )
 async def test_bad_queries_get_4xx_json(
-    aiohttp_client: AiohttpClient, tmp_path: Path, name: str, params: Any, status: int
+    start_proxy: StartProxy, name: str, params: Any, status: int
 ) -> None:
-    client, _ = await _client(aiohttp_client, tmp_path / "db.sqlite")
+    client, _ = await start_proxy()
     got, body = await _query(client, name, params)
     assert got == status
     assert body["status"] == status
 
 
-async def test_unknown_book_rolls_the_transaction_back(
-    aiohttp_client: AiohttpClient, tmp_path: Path
-) -> None:
-    client, _ = await _client(aiohttp_client, tmp_path / "db.sqlite")
+async def test_unknown_book_rolls_the_transaction_back(start_proxy: StartProxy) -> None:
+    client, _ = await start_proxy()
     status, _ = await _query(client, "insert_order", {"book_id": 999, "quantity": 1})
     assert status == 404
     status, body = await _query(client, "insert_order", {"book_id": 1, "quantity": 1})

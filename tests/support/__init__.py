@@ -1,9 +1,9 @@
-"""Support shared by the test layers: polling, free ports, fake collectors, span helpers.
+"""Support shared by the test layers: polling, free ports, fake collectors, Kafka, span helpers.
 
 - `polling.eventually`: wait for a condition, failing with what was awaited.
 - `ports.free_ports`: TCP ports free on 127.0.0.1.
 - `collectors`: fake Zipkin collectors (healthy, failing with a status, hung, refusing).
-- `kafka`: a consumer group's state and partition assignment, from the broker.
+- `kafka`: clients that read or write topics directly, and a consumer group's assignment.
 - `spans`: records to send, and decoders of the proto3 wire format.
 """
 

@@ -9,13 +9,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from yarl import URL
 
 from tests.support.ports import free_port
 from tests.support.spans import decode_list_of_spans
 
-__all__ = ["SPANS_PATH", "Collector", "HungCollector", "Received", "Reply", "refusing_url"]
+__all__ = [
+    "SPANS_PATH",
+    "Collector",
+    "HungCollector",
+    "Received",
+    "Reply",
+    "refusing_url",
+    "still_served_while_hung",
+]
 
 SPANS_PATH = "/api/v2/spans"
 
@@ -127,6 +137,19 @@ class HungCollector:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+async def still_served_while_hung(
+    session: aiohttp.ClientSession, app_url: URL, hung: HungCollector, more: int
+) -> None:
+    """GET `app_url` (a traced app answering "ok") once, wait until its spans' upload hangs
+    on `hung`, then GET it `more` times: each must still be answered."""
+    async with session.get(app_url) as resp:
+        assert resp.status == 200
+    await asyncio.wait_for(hung.requests.wait(), 10)
+    for _ in range(more):
+        async with session.get(app_url) as resp:
+            assert await resp.text() == "ok"
 
 
 def refusing_url() -> str:

@@ -1,13 +1,39 @@
-"""A Kafka consumer group as the broker sees it: is it stable, and who holds how many partitions."""
+"""Kafka for tests that use a broker directly: clients that read or write its topics, and a
+consumer group's state as the broker sees it."""
 
 from __future__ import annotations
 
+import contextlib
 import struct
+from collections.abc import AsyncIterator
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-__all__ = ["assigned_partitions", "group_assignment"]
+__all__ = ["assigned_partitions", "group_assignment", "kafka_producer", "manual_consumer"]
+
+
+@contextlib.asynccontextmanager
+async def kafka_producer(bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer, stopped when the block ends."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def manual_consumer(bootstrap_servers: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A started consumer in no group that commits nothing: assign and seek it yourself."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
 
 
 def assigned_partitions(assignment: bytes) -> int:

@@ -268,34 +268,31 @@ def test_kafka_addresses_parse(address: str, expected: tuple[str, str]) -> None:
     assert parse_kafka_address(address) == KafkaAddress(*expected)
 
 
+_OK_ADDRESS = "kafka://127.0.0.1:9092"
+
+
 @pytest.mark.parametrize(
-    ("address", "message"),
+    ("address", "kwargs", "message"),
     [
-        pytest.param("http://127.0.0.1:9411", "kafka://host:port/topic", id="scheme"),
-        pytest.param("kafka://:9092/zipkin", "not host:port", id="no-host"),
-        pytest.param("kafka://h:port/zipkin", "not host:port", id="bad-port"),
-        pytest.param("kafka://h:70000/zipkin", "not host:port", id="port-range"),
-        pytest.param("kafka://h:1/zip kin", "not a valid topic name", id="bad-topic"),
+        pytest.param("http://127.0.0.1:9411", {}, "kafka://host:port/topic", id="scheme"),
+        pytest.param("kafka://:9092/zipkin", {}, "not host:port", id="no-host"),
+        pytest.param("kafka://h:port/zipkin", {}, "not host:port", id="bad-port"),
+        pytest.param("kafka://h:70000/zipkin", {}, "not host:port", id="port-range"),
+        pytest.param("kafka://h:1/zip kin", {}, "not a valid topic name", id="bad-topic"),
+        pytest.param(_OK_ADDRESS, {"send_timeout": 0}, "send_timeout", id="timeout"),
+        pytest.param(
+            _OK_ADDRESS, {"compression_type": "brotli"}, "compression_type", id="compression"
+        ),
+        pytest.param(_OK_ADDRESS, {"message_max_bytes": 0}, "message_max_bytes", id="message-max"),
+        pytest.param(_OK_ADDRESS, {"encoding": "thrift"}, "encoding", id="encoding"),
+        pytest.param(_OK_ADDRESS, {"max_queue_spans": 0}, "max_queue_spans", id="queue"),
     ],
 )
-def test_bad_kafka_addresses_are_refused_with_the_reason(address: str, message: str) -> None:
+def test_bad_addresses_and_settings_are_refused_with_the_reason(
+    address: str, kwargs: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
-        KafkaTransport(address)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "name"),
-    [
-        pytest.param({"send_timeout": 0}, "send_timeout", id="timeout"),
-        pytest.param({"compression_type": "brotli"}, "compression_type", id="compression"),
-        pytest.param({"message_max_bytes": 0}, "message_max_bytes", id="message-max"),
-        pytest.param({"encoding": "thrift"}, "encoding", id="encoding"),
-        pytest.param({"max_queue_spans": 0}, "max_queue_spans", id="queue"),
-    ],
-)
-def test_bad_settings_are_refused_by_name(kwargs: dict[str, Any], name: str) -> None:
-    with pytest.raises(ValueError, match=name):
-        KafkaTransport("kafka://127.0.0.1:9092", **kwargs)
+        KafkaTransport(address, **kwargs)
 
 
 async def test_create_picks_the_kafka_transport_for_a_kafka_address() -> None:

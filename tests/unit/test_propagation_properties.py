@@ -405,7 +405,17 @@ REFUSED_BY_AIOHTTP = [
 ]
 
 
-async def hostile_target(aiohttp_server: AiohttpServer) -> tuple[TestServer, az.Tracer]:
+async def send_hostile(
+    aiohttp_server: AiohttpServer,
+    caplog: pytest.LogCaptureFixture,
+    header_lines: list[bytes],
+    *,
+    status: int,
+) -> tuple[list[az.TraceContext | None], list[az.Record]]:
+    """Send `header_lines` to a traced app, logging at DEBUG, and expect `status` back.
+
+    Returns the context the handler saw per request, and the spans recorded.
+    """
     app = web.Application()
     app[SEEN] = []
 
@@ -416,7 +426,12 @@ async def hostile_target(aiohttp_server: AiohttpServer) -> tuple[TestServer, az.
     app.router.add_get("/", handler)
     tracer = await az.create_custom(ENDPOINT)
     az.setup(app, tracer)
-    return await aiohttp_server(app), tracer
+    server = await aiohttp_server(app)
+    with caplog.at_level(logging.DEBUG):
+        assert await send_raw(server, header_lines) == status
+    transport = tracer.transport
+    assert isinstance(transport, az.StubTransport)
+    return app[SEEN], transport.records
 
 
 async def send_raw(server: TestServer, header_lines: list[bytes]) -> int:
@@ -452,17 +467,11 @@ def assert_escaped_in_logs(caplog: pytest.LogCaptureFixture, header_lines: list[
 async def test_hostile_headers_start_a_new_trace_and_log_nothing(
     aiohttp_server: AiohttpServer, caplog: pytest.LogCaptureFixture, header_lines: list[bytes]
 ) -> None:
-    server, tracer = await hostile_target(aiohttp_server)
-    with caplog.at_level(logging.DEBUG):
-        status = await send_raw(server, header_lines)
-    assert status == 200
-    (seen,) = server.app[SEEN]
+    (seen,), records = await send_hostile(aiohttp_server, caplog, header_lines, status=200)
     assert seen is not None
     assert seen.trace_id != TRACE
     assert seen.parent_id is None
-    transport = tracer.transport
-    assert isinstance(transport, az.StubTransport)
-    (span,) = (zipkin_json(r) for r in transport.records)
+    (span,) = (zipkin_json(r) for r in records)
     assert span["traceId"] == seen.trace_id
     assert "parentId" not in span
     assert our_log_records(caplog) == []
@@ -475,14 +484,9 @@ async def test_hostile_headers_start_a_new_trace_and_log_nothing(
 async def test_headers_aiohttp_refuses_never_reach_the_tracer(
     aiohttp_server: AiohttpServer, caplog: pytest.LogCaptureFixture, header_lines: list[bytes]
 ) -> None:
-    server, tracer = await hostile_target(aiohttp_server)
-    with caplog.at_level(logging.DEBUG):
-        status = await send_raw(server, header_lines)
-    assert status == 400
-    assert server.app[SEEN] == []
-    transport = tracer.transport
-    assert isinstance(transport, az.StubTransport)
-    assert transport.records == []
+    seen, records = await send_hostile(aiohttp_server, caplog, header_lines, status=400)
+    assert seen == []
+    assert records == []
     assert our_log_records(caplog) == []
     # aiohttp logs the refusal, with the offending bytes escaped.
     assert_escaped_in_logs(caplog, header_lines)
