@@ -137,15 +137,10 @@ use_docker() {
 }
 
 # STORAGE=opensearch adds docker-compose.durable.yml and its profile to docker-compose.yml.
-compose_files() {
-  echo -f "$root/docker-compose.yml"
-  [[ "$storage" == opensearch ]] && echo -f "$root/docker-compose.durable.yml" --profile durable
-  echo --env-file "$root/ports.env"
-}
-
 compose() {
-  local files
-  read -r -a files <<<"$(compose_files | tr '\n' ' ')"
+  local files=(-f "$root/docker-compose.yml")
+  [[ "$storage" == opensearch ]] && files+=(-f "$root/docker-compose.durable.yml" --profile durable)
+  files+=(--env-file "$root/ports.env")
   if docker compose version >/dev/null 2>&1; then
     docker compose "${files[@]}" "$@"
   elif command -v docker-compose >/dev/null 2>&1; then
