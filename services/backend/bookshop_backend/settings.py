@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bookshop_common import Env, OrderFlowSettings
+from bookshop_common import Env, OrderFlowSettings, env_var
 
-__all__ = ["SERVICE_NAME", "Settings"]
-
-SERVICE_NAME = "backend"
+__all__ = ["Settings"]
 
 
 @dataclass(frozen=True, slots=True)
 class Settings(OrderFlowSettings):
     """Where the cache, db_proxy and the broker are, how long a book stays cached, and more."""
 
-    publish_timeout: float
-    book_ttl: float
+    service_name = "backend"
+    default_port = 8081
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        shared = cls.read_shared(environ, service_name=SERVICE_NAME, default_port=8081)
-        env = Env(environ)
-        return cls(
-            *shared,
-            publish_timeout=env.number("JOB_PUBLISH_TIMEOUT", 5.0, minimum=0.1, maximum=60.0),
-            book_ttl=env.number("BOOK_CACHE_TTL", 60.0, minimum=0.001, maximum=86400.0),
-        )
+    publish_timeout: float = field(
+        metadata=env_var("JOB_PUBLISH_TIMEOUT", Env.number, 5.0, minimum=0.1, maximum=60.0)
+    )
+    book_ttl: float = field(
+        metadata=env_var("BOOK_CACHE_TTL", Env.number, 60.0, minimum=0.001, maximum=86400.0)
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from bookshop_common import run_service
 
 from .main import create_app
-from .settings import SERVICE_NAME, Settings
+from .settings import Settings
 
 
 def main() -> None:
-    run_service(SERVICE_NAME, Settings.from_env, create_app)
+    run_service(Settings, create_app)
 
 
 if __name__ == "__main__":

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
 
-from bookshop_common import BaseSettings, Env
+from bookshop_common import Env, ServiceSettings, env_var
 
-__all__ = ["SERVICE_NAME", "Settings"]
-
-SERVICE_NAME = "cache"
+__all__ = ["Settings"]
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(ServiceSettings):
     """Store limits plus the common service settings."""
 
-    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS",)
+    service_name = "cache"
+    default_port = 8083
 
-    base: BaseSettings
-    default_ttl: float
-    max_keys: int
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        env = Env(environ)
-        return cls(
-            base=BaseSettings.from_env(environ, service_name=SERVICE_NAME, default_port=8083),
-            default_ttl=env.number("CACHE_DEFAULT_TTL", 300.0, minimum=0.001, maximum=86400.0),
-            max_keys=env.integer("CACHE_MAX_KEYS", 10_000, minimum=1, maximum=10_000_000),
-        )
+    default_ttl: float = field(
+        metadata=env_var("CACHE_DEFAULT_TTL", Env.number, 300.0, minimum=0.001, maximum=86400.0)
+    )
+    max_keys: int = field(
+        metadata=env_var("CACHE_MAX_KEYS", Env.integer, 10_000, minimum=1, maximum=10_000_000)
+    )

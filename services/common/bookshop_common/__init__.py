@@ -16,7 +16,7 @@ from .faults import (
 )
 from .health import HealthCheck
 from .runner import run_service
-from .settings import BaseSettings, Env, OrderFlowSettings, SettingsError
+from .settings import BaseSettings, Env, OrderFlowSettings, ServiceSettings, SettingsError, env_var
 from .upstream import Reply, Upstream
 from .validate import MAX_ID, int_field, parse_id, reject_unknown_fields
 from .web import TRACE_ID_HEADER, CleanupCtx, TracerFactory, read_json_object, service_app
@@ -36,6 +36,7 @@ __all__ = [
     "InjectedFault",
     "OrderFlowSettings",
     "Reply",
+    "ServiceSettings",
     "SettingsError",
     "TracerFactory",
     "Upstream",
@@ -43,6 +44,7 @@ __all__ = [
     "apply_faults",
     "apply_holds",
     "current_fault_spec",
+    "env_var",
     "int_field",
     "parse_fault_spec",
     "parse_id",

@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
-from typing import Protocol, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from aiohttp import web
 
 from .logs import setup_logging
-from .settings import BaseSettings, SettingsError
+from .settings import ServiceSettings, SettingsError
 
-__all__ = ["ServiceSettings", "run_service"]
-
-
-class ServiceSettings(Protocol):
-    @property
-    def base(self) -> BaseSettings: ...
-
+__all__ = ["run_service"]
 
 _S = TypeVar("_S", bound=ServiceSettings)
 
 
-def run_service(
-    service_name: str,
-    load: Callable[[Mapping[str, str]], _S],
-    create_app: Callable[[_S], web.Application],
-) -> None:
+def run_service(settings_cls: type[_S], create_app: Callable[[_S], web.Application]) -> None:
     """Read settings (exit naming the bad variable), set up logging, serve until SIGTERM."""
+    service_name = settings_cls.service_name
     try:
-        settings = load(os.environ)
+        settings = settings_cls.from_env(os.environ)
     except SettingsError as exc:
         sys.exit(f"{service_name}: configuration error: {exc}")
     setup_logging(service_name, settings.base.log_level)

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import ClassVar, Concatenate, ParamSpec, TypeVar
 
 from yarl import URL
 
 from .faults import FaultPlan, FaultSpecError, parse_fault_spec
 
-__all__ = ["BaseSettings", "Env", "OrderFlowSettings", "SettingsError"]
+__all__ = [
+    "BaseSettings",
+    "Env",
+    "OrderFlowSettings",
+    "ServiceSettings",
+    "SettingsError",
+    "env_var",
+]
+
+_P = ParamSpec("_P")
+_S = TypeVar("_S", bound="ServiceSettings")
 
 _MISSING = object()
+# The key, in a settings field's metadata, of the function that reads the field's value.
+_READ = "bookshop_common.read"
 _KAFKA = "kafka://"
 _FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -179,23 +191,68 @@ class BaseSettings:
         )
 
 
+def env_var(
+    name: str,
+    read: Callable[Concatenate[Env, str, _P], object],
+    *args: _P.args,
+    **kwargs: _P.kwargs,
+) -> Mapping[str, Callable[[Env], object]]:
+    """Field metadata: `ServiceSettings.from_env` sets the field to `read(env, name, ...)`.
+
+    For instance `field(metadata=env_var("JOB_ATTEMPTS", Env.integer, 5, minimum=1, maximum=9))`.
+    """
+
+    def read_field(env: Env) -> object:
+        return read(env, name, *args, **kwargs)
+
+    return {_READ: read_field}
+
+
 @dataclass(frozen=True, slots=True)
-class OrderFlowSettings:
+class ServiceSettings:
+    """A service's settings: `base`, then the fields the service adds, each with its `env_var`.
+
+    A service class names itself (`service_name`), its `default_port`, and the variables it
+    cannot start without (`required_env`, for the tests and the compose file's checks).
+    """
+
+    service_name: ClassVar[str]
+    default_port: ClassVar[int]
+    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS",)
+
+    base: BaseSettings
+
+    @classmethod
+    def from_env(cls: type[_S], environ: Mapping[str, str]) -> _S:
+        """Read `base`, then the service's fields in the order they are declared."""
+        base = BaseSettings.from_env(
+            environ, service_name=cls.service_name, default_port=cls.default_port
+        )
+        env = Env(environ)
+        own = {f.name: f.metadata[_READ](env) for f in fields(cls) if _READ in f.metadata}
+        return cls(base, **own)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFlowSettings(ServiceSettings):
     """What the backend and the worker share: the cache, db_proxy and the orders topic."""
 
-    required_env: ClassVar[tuple[str, ...]] = (
+    required_env = (
         "ZIPKIN_ENDPOINTS",
         "CACHE_URL",
         "DB_PROXY_URL",
         "KAFKA_BOOTSTRAP_SERVERS",
     )
 
-    base: BaseSettings
-    cache_url: str
-    db_proxy_url: str
-    kafka_bootstrap_servers: tuple[str, ...]
-    job_queue: str
-    upstream_timeout: float
+    cache_url: str = field(metadata=env_var("CACHE_URL", Env.url))
+    db_proxy_url: str = field(metadata=env_var("DB_PROXY_URL", Env.url))
+    kafka_bootstrap_servers: tuple[str, ...] = field(
+        metadata=env_var("KAFKA_BOOTSTRAP_SERVERS", Env.host_ports)
+    )
+    job_queue: str = field(metadata=env_var("JOB_QUEUE", Env.text, "orders"))
+    upstream_timeout: float = field(
+        metadata=env_var("UPSTREAM_TIMEOUT", Env.number, 15.0, minimum=0.1, maximum=300.0)
+    )
 
     @property
     def dependencies(self) -> dict[str, str]:
@@ -205,18 +262,3 @@ class OrderFlowSettings:
             "db_proxy": self.db_proxy_url,
             "kafka": f"tcp://{self.kafka_bootstrap_servers[0]}",
         }
-
-    @staticmethod
-    def read_shared(
-        environ: Mapping[str, str], *, service_name: str, default_port: int
-    ) -> tuple[BaseSettings, str, str, tuple[str, ...], str, float]:
-        """The shared fields, in order, for a subclass's `from_env` to pass on."""
-        env = Env(environ)
-        return (
-            BaseSettings.from_env(environ, service_name=service_name, default_port=default_port),
-            env.url("CACHE_URL"),
-            env.url("DB_PROXY_URL"),
-            env.host_ports("KAFKA_BOOTSTRAP_SERVERS"),
-            env.text("JOB_QUEUE", "orders"),
-            env.number("UPSTREAM_TIMEOUT", 15.0, minimum=0.1, maximum=300.0),
-        )

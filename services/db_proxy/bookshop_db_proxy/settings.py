@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
 
-from bookshop_common import BaseSettings, Env
+from bookshop_common import Env, ServiceSettings, env_var
 
-__all__ = ["SERVICE_NAME", "Settings"]
-
-SERVICE_NAME = "db_proxy"
+__all__ = ["Settings"]
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(ServiceSettings):
     """`DB_PATH` (the SQLite file) plus the common service settings."""
 
-    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "DB_PATH")
+    service_name = "db_proxy"
+    default_port = 8082
+    required_env = ("ZIPKIN_ENDPOINTS", "DB_PATH")
 
-    base: BaseSettings
-    db_path: str
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        env = Env(environ)
-        return cls(
-            base=BaseSettings.from_env(environ, service_name=SERVICE_NAME, default_port=8082),
-            db_path=env.text("DB_PATH"),
-        )
+    db_path: str = field(metadata=env_var("DB_PATH", Env.text))

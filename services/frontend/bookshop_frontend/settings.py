@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
 
-from bookshop_common import BaseSettings, Env
+from bookshop_common import Env, ServiceSettings, env_var
 
-__all__ = ["DEFAULT_JAEGER_UI_URL", "DEFAULT_ZIPKIN_UI_URL", "SERVICE_NAME", "Settings"]
+__all__ = ["DEFAULT_JAEGER_UI_URL", "DEFAULT_ZIPKIN_UI_URL", "Settings"]
 
-SERVICE_NAME = "frontend"
 DEFAULT_ZIPKIN_UI_URL = "http://127.0.0.1:9411"
 DEFAULT_JAEGER_UI_URL = "http://127.0.0.1:16686"
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(ServiceSettings):
     """Where the backend is, the UIs to link to, plus the common service settings.
 
     `zipkin_ui_url` is Zipkin's base URL (its UI is under `/zipkin/`); `jaeger_ui_url` is
@@ -24,23 +21,14 @@ class Settings:
     `jaeger_has_ui` (`JAEGER_HAS_UI`: Jaeger's image has it, a locally built Jaeger does not).
     """
 
-    required_env: ClassVar[tuple[str, ...]] = ("ZIPKIN_ENDPOINTS", "BACKEND_URL")
+    service_name = "frontend"
+    default_port = 8080
+    required_env = ("ZIPKIN_ENDPOINTS", "BACKEND_URL")
 
-    base: BaseSettings
-    backend_url: str
-    upstream_timeout: float
-    zipkin_ui_url: str
-    jaeger_ui_url: str
-    jaeger_has_ui: bool
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        env = Env(environ)
-        return cls(
-            base=BaseSettings.from_env(environ, service_name=SERVICE_NAME, default_port=8080),
-            backend_url=env.url("BACKEND_URL"),
-            upstream_timeout=env.number("UPSTREAM_TIMEOUT", 20.0, minimum=0.1, maximum=300.0),
-            zipkin_ui_url=env.url("ZIPKIN_UI_URL", DEFAULT_ZIPKIN_UI_URL),
-            jaeger_ui_url=env.url("JAEGER_UI_URL", DEFAULT_JAEGER_UI_URL),
-            jaeger_has_ui=env.flag("JAEGER_HAS_UI", True),
-        )
+    backend_url: str = field(metadata=env_var("BACKEND_URL", Env.url))
+    upstream_timeout: float = field(
+        metadata=env_var("UPSTREAM_TIMEOUT", Env.number, 20.0, minimum=0.1, maximum=300.0)
+    )
+    zipkin_ui_url: str = field(metadata=env_var("ZIPKIN_UI_URL", Env.url, DEFAULT_ZIPKIN_UI_URL))
+    jaeger_ui_url: str = field(metadata=env_var("JAEGER_UI_URL", Env.url, DEFAULT_JAEGER_UI_URL))
+    jaeger_has_ui: bool = field(metadata=env_var("JAEGER_HAS_UI", Env.flag, True))

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bookshop_common import Env, OrderFlowSettings
+from bookshop_common import Env, OrderFlowSettings, env_var
 
-__all__ = ["SERVICE_NAME", "Settings"]
-
-SERVICE_NAME = "worker"
+__all__ = ["Settings"]
 
 
 @dataclass(frozen=True, slots=True)
 class Settings(OrderFlowSettings):
     """Where the broker, cache and db_proxy are, how to consume, plus the common settings."""
 
-    consumer_group: str
-    job_attempts: int
+    service_name = "worker"
+    default_port = 8084
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        shared = cls.read_shared(environ, service_name=SERVICE_NAME, default_port=8084)
-        env = Env(environ)
-        return cls(
-            *shared,
-            consumer_group=env.text("JOB_CONSUMER_GROUP", "bookshop-worker"),
-            job_attempts=env.integer("JOB_ATTEMPTS", 5, minimum=1, maximum=100),
-        )
+    consumer_group: str = field(metadata=env_var("JOB_CONSUMER_GROUP", Env.text, "bookshop-worker"))
+    job_attempts: int = field(
+        metadata=env_var("JOB_ATTEMPTS", Env.integer, 5, minimum=1, maximum=100)
+    )
