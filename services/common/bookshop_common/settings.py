@@ -199,7 +199,7 @@ def env_var(
 ) -> Mapping[str, Callable[[Env], object]]:
     """Field metadata: `ServiceSettings.from_env` sets the field to `read(env, name, ...)`.
 
-    For instance `field(metadata=env_var("JOB_ATTEMPTS", Env.integer, 5, minimum=1, maximum=9))`.
+    For instance `field(metadata=env_var("JOB_ATTEMPTS", Env.integer, 5, minimum=1, maximum=100))`.
     """
 
     def read_field(env: Env) -> object:
@@ -213,7 +213,7 @@ class ServiceSettings:
     """A service's settings: `base`, then the fields the service adds, each with its `env_var`.
 
     A service class names itself (`service_name`), its `default_port`, and the variables it
-    cannot start without (`required_env`, for the tests and the compose file's checks).
+    cannot start without (`required_env`).
     """
 
     service_name: ClassVar[str]
