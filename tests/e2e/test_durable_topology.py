@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.chaos import Figures
 from tests.e2e.helpers import Bookshop, place_order, wait_full_order_trace, zipkin_trace
-from tests.integration.helpers import by_id, opensearch_span_count
+from tests.integration.helpers import by_id, opensearch_span_count, read_until_whole
 from tests.servers import ROOT
 from tests.stack import PORT_NAMES, run_stack, stack_up
 from tests.support.kafka import group_assignment
@@ -150,29 +150,6 @@ async def _run_make_load(env: dict[str, str], trace_log: Path, halfway: Callable
     return text
 
 
-async def _stored_keys(
-    shop: Bookshop, http: aiohttp.ClientSession, expected: dict[str, int]
-) -> dict[str, list[tuple[str, bool, str]]]:
-    """Each trace's spans as the query instance returns them, until all are whole or time is up."""
-    stored: dict[str, list[tuple[str, bool, str]]] = {}
-    slots = asyncio.Semaphore(16)
-
-    async def read(trace_id: str) -> None:
-        async with slots:
-            spans = await zipkin_trace(shop, http, trace_id)
-        stored[trace_id] = [(s["id"], bool(s.get("shared")), s.get("kind", "")) for s in spans]
-
-    def incomplete() -> list[str]:
-        return [t for t, n in expected.items() if len(set(stored.get(t, ()))) < n]
-
-    deadline = time.monotonic() + _SETTLE_TIMEOUT
-    while (waiting := incomplete()) and time.monotonic() < deadline:
-        await asyncio.gather(*(read(trace_id) for trace_id in waiting))
-        if incomplete():
-            await asyncio.sleep(2)
-    return stored
-
-
 async def _rebalance(kafka: str, since: float) -> tuple[float, list[int]]:
     """Seconds from `since` until the collectors' group is no longer one partition each, and
     its assignment then: the broker drops a killed member after its 6 s session timeout."""
@@ -233,7 +210,14 @@ async def test_a_collector_killed_under_make_load_loses_no_span(
     assert len(expected) == _REQUESTS, "trace ids repeat"
     assert all(isinstance(n, int) for n in expected.values()), samples[:10]
 
-    stored = await _stored_keys(shop, http, expected)
+    stored = await read_until_whole(
+        http,
+        shop.zipkin,
+        expected,
+        lambda trace_id, keys: len(set(keys)) >= expected[trace_id],
+        timeout=_SETTLE_TIMEOUT,
+        interval=2,
+    )
     figures.traces = len(expected)
     figures.spans_expected = sum(expected.values())
     figures.spans_arrived = sum(min(len(set(stored[t])), n) for t, n in expected.items())

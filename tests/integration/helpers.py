@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
@@ -17,14 +19,18 @@ __all__ = [
     "JsonSpan",
     "RecordingTracerFactory",
     "RecordingTransport",
+    "SpanKey",
     "as_zipkin_stores",
     "assert_all_delivered",
     "by_id",
     "get_json",
     "jaeger_trace",
     "opensearch_span_count",
+    "read_until_whole",
     "recorded",
+    "span_key",
     "unique_service",
+    "zipkin_spans",
     "zipkin_trace",
 ]
 
@@ -95,17 +101,64 @@ async def get_json(session: aiohttp.ClientSession, url: str, **params: str) -> A
         return await resp.json(content_type=None)
 
 
+async def zipkin_spans(
+    session: aiohttp.ClientSession, zipkin_url: str, trace_id: str
+) -> list[JsonSpan]:
+    """The spans Zipkin's /api/v2/trace/{trace_id} returns now ([] when it has none)."""
+    async with session.get(f"{zipkin_url}/api/v2/trace/{trace_id}") as resp:
+        if resp.status == 404:
+            return []
+        assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
+        spans: list[JsonSpan] = await resp.json()
+    return spans
+
+
+# A span's id, shared flag and kind: a shared server span has the id of its client span.
+SpanKey = tuple[str, bool, str]
+
+
+def span_key(span: JsonSpan) -> SpanKey:
+    """What tells the spans of one trace apart."""
+    return span["id"], bool(span.get("shared")), span.get("kind", "")
+
+
+async def read_until_whole(
+    session: aiohttp.ClientSession,
+    zipkin_url: str,
+    trace_ids: Iterable[str],
+    whole: Callable[[str, list[SpanKey]], bool],
+    *,
+    timeout: float,
+    interval: float,
+) -> dict[str, list[SpanKey]]:
+    """The keys of each trace's spans as Zipkin returns them (a span stored twice is there
+    twice), read again for the traces not yet `whole` until all are or `timeout` has passed."""
+    stored: dict[str, list[SpanKey]] = {trace_id: [] for trace_id in trace_ids}
+    slots = asyncio.Semaphore(16)
+
+    async def read(trace_id: str) -> None:
+        async with slots:
+            spans = await zipkin_spans(session, zipkin_url, trace_id)
+        stored[trace_id] = [span_key(span) for span in spans]
+
+    def waiting() -> list[str]:
+        return [trace_id for trace_id, keys in stored.items() if not whole(trace_id, keys)]
+
+    deadline = time.monotonic() + timeout
+    while (todo := waiting()) and time.monotonic() < deadline:
+        await asyncio.gather(*(read(trace_id) for trace_id in todo))
+        if waiting():
+            await asyncio.sleep(interval)
+    return stored
+
+
 async def zipkin_trace(
     session: aiohttp.ClientSession, zipkin_url: str, trace_id: str, count: int
 ) -> list[JsonSpan]:
     """Wait until Zipkin's /api/v2/trace/{trace_id} holds `count` spans, and return them."""
 
     async def probe() -> list[JsonSpan] | None:
-        async with session.get(f"{zipkin_url}/api/v2/trace/{trace_id}") as resp:
-            if resp.status == 404:
-                return None
-            assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
-            spans: list[JsonSpan] = await resp.json()
+        spans = await zipkin_spans(session, zipkin_url, trace_id)
         assert len(spans) <= count, f"more spans than sent in trace {trace_id}: {spans}"
         return spans if len(spans) == count else None
 

@@ -18,12 +18,14 @@ import aiozipkin as az
 from tests.integration.helpers import (
     JsonSpan,
     RecordingTracerFactory,
+    SpanKey,
     opensearch_span_count,
+    read_until_whole,
+    span_key,
     unique_service,
 )
 from tests.servers import (
     KafkaBroker,
-    ZipkinServer,
     running,
     start_opensearch,
     start_zipkin,
@@ -98,30 +100,6 @@ async def produce(
         await producer.stop()
 
 
-async def stored_span_keys(
-    http: aiohttp.ClientSession, api: ZipkinServer, trace_id: str
-) -> list[tuple[str, bool]]:
-    async with http.get(f"{api.url}/api/v2/trace/{trace_id}") as resp:
-        if resp.status == 404:
-            return []
-        assert resp.status == 200, f"{resp.url} -> {resp.status}: {await resp.text()}"
-        spans: list[JsonSpan] = await resp.json()
-    return [(span["id"], bool(span.get("shared"))) for span in spans]
-
-
-async def incomplete_traces(
-    http: aiohttp.ClientSession, api: ZipkinServer, traces: dict[str, list[JsonSpan]]
-) -> tuple[list[str], int]:
-    """The traces the API instance does not hold in full, and how many spans it holds twice."""
-    incomplete, duplicates = [], 0
-    for trace_id, spans in traces.items():
-        stored = await stored_span_keys(http, api, trace_id)
-        duplicates += len(stored) - len(set(stored))
-        if not {(span["id"], bool(span.get("shared"))) for span in spans} <= set(stored):
-            incomplete.append(trace_id)
-    return incomplete, duplicates
-
-
 async def test_a_collector_killed_mid_stream_loses_no_span(
     servers_log_dir: Path,
     opensearch_data: Path,
@@ -171,13 +149,14 @@ async def test_a_collector_killed_mid_stream_loses_no_span(
         await eventually(
             first_trace_indexed, what=f"trace {trace_ids[0]} in OpenSearch", timeout=120
         )
+
+        def whole(trace_id: str, keys: list[SpanKey]) -> bool:
+            return {span_key(span) for span in traces[trace_id]} <= set(keys)
+
         # The killed member's partition waits out its session (6 s) before the survivor reads it.
-        deadline = time.monotonic() + 120
-        while True:
-            incomplete, duplicates = await incomplete_traces(http, api, traces)
-            if not incomplete or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(1.0)
+        stored = await read_until_whole(http, api.url, traces, whole, timeout=120, interval=1.0)
+    incomplete = [trace_id for trace_id, keys in stored.items() if not whole(trace_id, keys)]
+    duplicates = sum(len(keys) - len(set(keys)) for keys in stored.values())
     print(
         f"collector failover: {len(traces)} traces, {len(traces) * _SPANS_PER_TRACE} spans sent, "
         f"lost {len(incomplete)} traces, {duplicates} spans stored twice"

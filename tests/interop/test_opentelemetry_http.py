@@ -121,10 +121,11 @@ async def start_chain(
     return ours.make_url("/call")
 
 
-async def call_through_otel_client(peer: OtelPeer, url: URL) -> dict[str, Any]:
-    trace_config = create_trace_config(tracer_provider=peer.provider)
+async def call(url: URL, client: OtelPeer | None = None) -> dict[str, Any]:
+    """GET `url` through an OpenTelemetry-instrumented `client`, or a plain one; the answer."""
+    trace_configs = [] if client is None else [create_trace_config(tracer_provider=client.provider)]
     async with (
-        aiohttp.ClientSession(trace_configs=[trace_config]) as session,
+        aiohttp.ClientSession(trace_configs=trace_configs) as session,
         session.get(url) as resp,
     ):
         assert resp.status == 200, await resp.text()
@@ -147,15 +148,8 @@ async def call_against_the_client(
     otel_server = new_peer(otel_peers, root_sampled=not client_samples)
     tracer = our_tracer(wire, sample_rate=0.0 if client_samples else 1.0)
     url = await start_chain(aiohttp_server, tracer, otel_server)
-    body = await call_through_otel_client(otel_client, url)
+    body = await call(url, otel_client)
     return otel_client, tracer, otel_server, body
-
-
-async def call_plain(url: URL) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as session, session.get(url) as resp:
-        assert resp.status == 200, await resp.text()
-        body: dict[str, Any] = await resp.json()
-        return body
 
 
 async def call_us_against_the_server(
@@ -173,7 +167,7 @@ async def call_us_against_the_server(
         wire, sample_rate=1.0 if we_sample else 0.0, trace_id_128bit=trace_id_128bit
     )
     url = await start_chain(aiohttp_server, tracer, otel_server)
-    body = await call_plain(url)
+    body = await call(url)
     return tracer, otel_server, body
 
 
@@ -313,7 +307,7 @@ async def test_tracestate_passes_through_us_unchanged(
     )
 
     with global_textmap(w3c.otel()), trace.use_span(trace.NonRecordingSpan(upstream)):
-        body = await call_through_otel_client(otel_client, url)
+        body = await call(url, otel_client)
 
     client_span = only(otel_client.spans())
     assert client_span.context is not None

@@ -131,14 +131,17 @@ def test_lowest_constraints_are_the_declared_floors() -> None:
     assert pins == floors
 
 
+def _in_venv(installed: Installed, *args: str, cwd: Path) -> str:
+    """What the wheel's virtualenv Python prints when run with ARGS; a failed run fails the test."""
+    return _ok(_run(installed.python, *args, cwd=cwd))
+
+
 def test_the_installed_package_is_imported(installed: Installed) -> None:
-    where = _ok(
-        _run(
-            installed.python,
-            "-c",
-            "import aiozipkin; print(aiozipkin.__file__)",
-            cwd=installed.sdist_root.parent,
-        )
+    where = _in_venv(
+        installed,
+        "-c",
+        "import aiozipkin; print(aiozipkin.__file__)",
+        cwd=installed.sdist_root.parent,
     )
     path = Path(where.strip())
     assert path.is_relative_to(installed.python.parents[1]), path
@@ -146,16 +149,8 @@ def test_the_installed_package_is_imported(installed: Installed) -> None:
 
 
 def test_sdist_tests_pass_against_the_wheel(installed: Installed) -> None:
-    out = _ok(
-        _run(
-            installed.python,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "tests",
-            cwd=installed.sdist_root,
-        )
+    out = _in_venv(
+        installed, "-m", "pytest", "-p", "no:cacheprovider", "tests", cwd=installed.sdist_root
     )
     assert " passed" in out, out
     assert "failed" not in out, out

@@ -6,12 +6,12 @@ A fake `docker` on PATH records its arguments; no engine is needed.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.servers import ROOT
+from tests.stack import run_stack
 
 _FAKE_DOCKER = """#!/bin/sh
 echo "$*" >>"$DOCKER_CALLS"
@@ -37,15 +37,7 @@ def _stack(tmp_path: Path, *args: str, storage: str | None = None) -> list[str]:
     env.pop("STORAGE", None)
     if storage is not None:
         env["STORAGE"] = storage
-    result = subprocess.run(
-        ["bash", str(ROOT / "scripts/stack.sh"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_stack(*args, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     lines = calls.read_text().splitlines() if calls.exists() else []
     return [line for line in lines if line != "compose version"]
