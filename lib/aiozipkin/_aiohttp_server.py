@@ -111,14 +111,11 @@ def _name_and_tags(method: str, path: str, route: AbstractRoute) -> tuple[str, d
     return method, {HTTP_METHOD: method, HTTP_PATH: path}
 
 
-def _store_span(request: web.Request, key: web.RequestKey[SpanAbc] | str, span: SpanAbc) -> None:
-    if isinstance(key, str):
-        # The user chose a plain string key; aiohttp's advice about it is theirs to act on,
-        # not a warning to repeat on every request.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            request[key] = span
-    else:
+def _store_under_string_key(request: web.Request, key: str, span: SpanAbc) -> None:
+    # The user chose a plain string key; aiohttp's advice about it is theirs to act on,
+    # not a warning to repeat on every request.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
         request[key] = span
 
 
@@ -136,6 +133,8 @@ def middleware_maker(
     by default it reports a child of the caller's span.
     """
     skipped = skip_routes or ()
+    # Decided once: the usual typed key is stored inline, without a call per request.
+    string_key = request_key if isinstance(request_key, str) else None
 
     @web.middleware
     async def aiozipkin_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
@@ -146,7 +145,10 @@ def middleware_maker(
         # match_info.current_app is what request.app returns, one property call fewer.
         tracer: Tracer = match_info.current_app[tracer_key]
         span = _server_span(tracer, request.headers, join_spans)
-        _store_span(request, request_key, span)
+        if string_key is None:
+            request[request_key] = span
+        else:
+            _store_under_string_key(request, string_key, span)
         token = _current_span.set(span)
         try:
             if span.is_noop:
