@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aiozipkin as az
-from aiozipkin import _json_text as json_text
+from aiozipkin import encoding
 from aiozipkin.encoding import (
     Encoding,
     encode_json,
@@ -226,15 +226,18 @@ def test_json_endpoint_cache_follows_the_endpoint_value() -> None:
 
 
 def test_json_text_caches_stay_bounded() -> None:
-    for n in range(3 * json_text.TEXT_CACHE_SIZE):
+    # White-box: the caches are the encoder's private module state.
+    size, max_len = encoding._TEXT_CACHE_SIZE, encoding._TEXT_CACHE_MAX_LEN  # noqa: SLF001
+    texts, tags = encoding._texts, encoding._tags  # noqa: SLF001
+    for n in range(3 * size):
         short = f"v{n}"
-        long = "x" * json_text.TEXT_CACHE_MAX_LEN + short
+        long = "x" * max_len + short
         record = make_record(name=short, tags={"k": short, "l": long}, annotations=[(1, long)])
         assert_json_matches(record)
-        assert len(json_text.texts) <= json_text.TEXT_CACHE_SIZE
-        assert len(json_text.tags) <= json_text.TEXT_CACHE_SIZE
-    assert all(len(value) <= json_text.TEXT_CACHE_MAX_LEN for value in json_text.texts.values())
-    assert all(len(value) <= json_text.TEXT_CACHE_MAX_LEN for value in json_text.tags.values())
+        assert len(texts) <= size
+        assert len(tags) <= size
+    assert all(len(value) <= max_len for value in texts.values())
+    assert all(len(value) <= max_len for value in tags.values())
 
 
 @pytest.mark.parametrize(
