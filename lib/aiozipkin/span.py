@@ -72,6 +72,8 @@ class SpanAbc(abc.ABC):
         port: int | str | None = None,
     ) -> SpanAbc:
         """Set the other side of the operation; values Zipkin would refuse are left out."""
+        if self.is_noop:
+            return self  # nothing is recorded: no endpoint to build (or to log about)
         return self._set_remote(create_endpoint(service_name, ipv4=ipv4, ipv6=ipv6, port=port))
 
     def _set_remote(self, endpoint: Endpoint) -> SpanAbc:
