@@ -292,11 +292,7 @@ class Span(SpanAbc):
         if len(tags) >= limits.max_tags and key not in tags:
             self._truncated += 1
             return self
-        text = value if type(value) is str else str(value)
-        if len(text) > limits.max_tag_value_length:
-            text = text[: limits.max_tag_value_length]
-            self._truncated += 1
-        tags[key] = text
+        tags[key] = self._text(value, limits.max_tag_value_length)
         return self
 
     def annotate(self, value: str, ts: float | None = None) -> SpanAbc:
@@ -310,12 +306,17 @@ class Span(SpanAbc):
         if len(annotations) >= limits.max_annotations:
             self._truncated += 1
             return self
-        text = value if type(value) is str else str(value)
-        if len(text) > limits.max_annotation_length:
-            text = text[: limits.max_annotation_length]
-            self._truncated += 1
+        text = self._text(value, limits.max_annotation_length)
         annotations.append((time.time_ns() // 1000 if ts is None else int(ts * 1_000_000), text))
         return self
+
+    def _text(self, value: object, max_length: int) -> str:
+        """`value` as a string of at most `max_length` characters; a cut is counted."""
+        text = value if type(value) is str else str(value)
+        if len(text) > max_length:
+            self._truncated += 1
+            return text[:max_length]
+        return text
 
     def kind(self, span_kind: str) -> SpanAbc:
         if not self._finished:
