@@ -293,33 +293,20 @@ def test_asdict_has_every_1_1_1_key() -> None:
     span.start(ts=10.0)
     span.finish(ts=11.0)
     (record,) = transport.records
-    assert record.asdict() == {
-        "traceId": TRACE,
-        "name": "unknown",
-        "parentId": None,
-        "id": SPAN,
-        "timestamp": 10_000_000,
-        "duration": 1_000_000,
-        "debug": False,
-        "shared": False,
-        "localEndpoint": {"serviceName": "test_service", "ipv4": "127.0.0.1", "port": 8080},
-        "remoteEndpoint": None,
-        "annotations": [],
-        "tags": {},
-    }
-    assert list(record.asdict()) == [
-        "traceId",
-        "name",
-        "parentId",
-        "id",
-        "timestamp",
-        "duration",
-        "debug",
-        "shared",
-        "localEndpoint",
-        "remoteEndpoint",
-        "annotations",
-        "tags",
+    # Every key with its value, in 1.1.1's order.
+    assert list(record.asdict().items()) == [
+        ("traceId", TRACE),
+        ("name", "unknown"),
+        ("parentId", None),
+        ("id", SPAN),
+        ("timestamp", 10_000_000),
+        ("duration", 1_000_000),
+        ("debug", False),
+        ("shared", False),
+        ("localEndpoint", {"serviceName": "test_service", "ipv4": "127.0.0.1", "port": 8080}),
+        ("remoteEndpoint", None),
+        ("annotations", []),
+        ("tags", {}),
     ]
 
 
