@@ -147,44 +147,40 @@ def kafka_zipkin(
     )
 
 
-def _kafka_jaeger(
-    name: str,
-    request: pytest.FixtureRequest,
-    log_dir: Path,
-    kafka: KafkaBroker,
-    topic: str,
-    encoding: str,
-) -> Iterator[JaegerServer]:
-    yield from _serve(
-        request,
-        name,
-        f"Jaeger reading Kafka ({encoding})",
-        start_jaeger,
-        log_dir,
-        kafka=kafka,
-        kafka_topic=topic,
-        kafka_encoding=encoding,
-    )
+def _kafka_jaeger(name: str, topic: str, encoding: str, doc: str) -> Callable[..., object]:
+    """Session fixture `name`: a Jaeger of this session reading `encoding` from `topic`."""
+
+    def serve(
+        request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
+    ) -> Iterator[JaegerServer]:
+        yield from _serve(
+            request,
+            name,
+            f"Jaeger reading Kafka ({encoding})",
+            start_jaeger,
+            servers_log_dir,
+            kafka=kafka,
+            kafka_topic=topic,
+            kafka_encoding=encoding,
+        )
+
+    serve.__doc__ = doc
+    return pytest.fixture(serve, scope="session", name=name)
 
 
-@pytest.fixture(scope="session")
-def kafka_jaeger(
-    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
-) -> Iterator[JaegerServer]:
-    """A Jaeger of this session reading JSON span lists from topic zipkin of `kafka`."""
-    yield from _kafka_jaeger(
-        "kafka_jaeger", request, servers_log_dir, kafka, KAFKA_JSON_TOPIC, "zipkin_json"
-    )
-
-
-@pytest.fixture(scope="session")
-def kafka_jaeger_proto3(
-    request: pytest.FixtureRequest, servers_log_dir: Path, kafka: KafkaBroker
-) -> Iterator[JaegerServer]:
-    """A Jaeger of this session reading proto3 span lists from topic zipkin-proto3."""
-    yield from _kafka_jaeger(
-        "kafka_jaeger_proto3", request, servers_log_dir, kafka, KAFKA_PROTO3_TOPIC, "zipkin_proto"
-    )
+# Two Jaegers, each reading one of the span topics of `kafka`.
+kafka_jaeger = _kafka_jaeger(
+    "kafka_jaeger",
+    KAFKA_JSON_TOPIC,
+    "zipkin_json",
+    "A Jaeger of this session reading JSON span lists from topic zipkin of `kafka`.",
+)
+kafka_jaeger_proto3 = _kafka_jaeger(
+    "kafka_jaeger_proto3",
+    KAFKA_PROTO3_TOPIC,
+    "zipkin_proto",
+    "A Jaeger of this session reading proto3 span lists from topic zipkin-proto3.",
+)
 
 
 @pytest.hookimpl(wrapper=True)

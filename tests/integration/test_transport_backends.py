@@ -39,6 +39,7 @@ def now_us() -> int:
 def varied_trace(trace_id: str, service: str, start: int) -> list[az.Record]:
     """A trace with every field Zipkin stores, and text that needs escaping or is not ASCII."""
     local = az.create_endpoint(service, ipv4="10.1.2.3", port=8080)
+    root_id = "00000000000000a1"
 
     def record(span_id: str, parent_id: str | None, **fields: Any) -> az.Record:
         context = az.TraceContext(trace_id, parent_id, span_id, True, False, False)
@@ -48,7 +49,7 @@ def varied_trace(trace_id: str, service: str, start: int) -> list[az.Record]:
         return rec
 
     root = record(
-        "00000000000000a1",
+        root_id,
         None,
         kind="SERVER",
         name='get /books/{id} "quoted" \\ é',
@@ -56,30 +57,26 @@ def varied_trace(trace_id: str, service: str, start: int) -> list[az.Record]:
         duration=120_000,
         annotations=[(start + 10, "wire recv"), (start + 20, "naïve ✓ 😀")],
         tags={"http.path": "/books/42", "quote": 'say "hi"\n\ttab', "emoji": "😀"},
+        remote_endpoint=az.create_endpoint("browser", ipv6="2001:db8::1", port=55000),
     )
-    root.remote_endpoint = az.create_endpoint("browser", ipv6="2001:db8::1", port=55000)
-    client = record(
+
+    def child(span_id: str, offset: int, **fields: Any) -> az.Record:
+        """A child of the root that starts `offset` microseconds after it."""
+        return record(span_id, root_id, timestamp=start + offset, **fields)
+
+    client = child(
         "00000000000000a2",
-        "00000000000000a1",
+        100,
         kind="CLIENT",
         name="select",
-        timestamp=start + 100,
         duration=50_000,
         tags={"db.statement": "SELECT * FROM t WHERE name = 'x'"},
+        remote_endpoint=az.create_endpoint("postgres", ipv4="10.9.9.9", port=5432),
     )
-    client.remote_endpoint = az.create_endpoint("postgres", ipv4="10.9.9.9", port=5432)
-    producer = record(
-        "00000000000000a3",
-        "00000000000000a1",
-        kind="PRODUCER",
-        name="publish",
-        timestamp=start + 200,
-        duration=3,
-        debug=True,
+    producer = child(
+        "00000000000000a3", 200, kind="PRODUCER", name="publish", duration=3, debug=True
     )
-    local_span = record(
-        "00000000000000a4", "00000000000000a1", name="compute", timestamp=start + 300, duration=1
-    )
+    local_span = child("00000000000000a4", 300, name="compute", duration=1)
     return [root, client, producer, local_span]
 
 

@@ -23,25 +23,40 @@ def test_default_mix_has_every_endpoint() -> None:
     assert {e for e, w in parse_mix(DEFAULT_MIX).weights if w > 0} == set(Endpoint)
 
 
+def _refusals(
+    parse: Callable[[str], object], cases: dict[str, tuple[str, str]]
+) -> list[pytest.ParameterSet]:
+    """A row per `id: (text, message)` in `cases`: `parse(text)` must fail saying `message`."""
+    return [pytest.param(parse, text, message, id=id_) for id_, (text, message) in cases.items()]
+
+
 @pytest.mark.parametrize(
     ("parse", "text", "message"),
     [
-        pytest.param(parse_mix, "", "at least one endpoint", id="mix-empty"),
-        pytest.param(parse_mix, "list=0,book=0", "at least one endpoint", id="mix-all-zero"),
-        pytest.param(parse_mix, "list", "is not name=weight", id="mix-no-weight"),
-        pytest.param(parse_mix, "books=1", "unknown endpoint 'books'", id="mix-unknown"),
-        pytest.param(parse_mix, "list=1,list=2", "appears twice", id="mix-twice"),
-        pytest.param(parse_mix, "list=x", "is not a number", id="mix-not-a-number"),
-        pytest.param(parse_mix, "list=-1", ">= 0", id="mix-negative"),
-        pytest.param(parse_mix, "list=inf", ">= 0", id="mix-infinite"),
-        pytest.param(parse_fault, "cache=error", "lacks its share", id="fault-no-share"),
-        pytest.param(parse_fault, "cache=error@ten", "not a number", id="fault-bad-share"),
-        pytest.param(parse_fault, "cache=error@0%", "above 0", id="fault-zero-share"),
-        pytest.param(parse_fault, "cache=error@101%", "at most 100%", id="fault-too-much"),
-        pytest.param(
-            parse_fault, "cache=explode@10%", "fault 'cache=explode@10%'", id="fault-bad-action"
+        *_refusals(
+            parse_mix,
+            {
+                "mix-empty": ("", "at least one endpoint"),
+                "mix-all-zero": ("list=0,book=0", "at least one endpoint"),
+                "mix-no-weight": ("list", "is not name=weight"),
+                "mix-unknown": ("books=1", "unknown endpoint 'books'"),
+                "mix-twice": ("list=1,list=2", "appears twice"),
+                "mix-not-a-number": ("list=x", "is not a number"),
+                "mix-negative": ("list=-1", ">= 0"),
+                "mix-infinite": ("list=inf", ">= 0"),
+            },
         ),
-        pytest.param(parse_fault, "@10%", "empty spec", id="fault-empty-spec"),
+        *_refusals(
+            parse_fault,
+            {
+                "fault-no-share": ("cache=error", "lacks its share"),
+                "fault-bad-share": ("cache=error@ten", "not a number"),
+                "fault-zero-share": ("cache=error@0%", "above 0"),
+                "fault-too-much": ("cache=error@101%", "at most 100%"),
+                "fault-bad-action": ("cache=explode@10%", "fault 'cache=explode@10%'"),
+                "fault-empty-spec": ("@10%", "empty spec"),
+            },
+        ),
     ],
 )
 def test_bad_mix_or_fault_entry_says_what_is_wrong(

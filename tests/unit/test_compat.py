@@ -18,6 +18,7 @@ from aiohttp import web
 from pytest_aiohttp import AiohttpClient
 
 import aiozipkin as az
+from tests.support.names import HTTP_TAG_CONSTANTS, KIND_CONSTANTS
 
 HERE = __file__
 TRACE = "6f9a20b5092fa5e144fd15cc31141cd4"
@@ -26,15 +27,12 @@ SPAN = "41baf1be2fb9bfc5"
 # What 1.1.1 users import, and from where. None of it may warn.
 OLD_PATHS = {
     "aiozipkin.helpers": [
-        "CLIENT",
-        "CONSUMER",
+        *KIND_CONSTANTS,
         "DEBUG_MARKER",
         "DELIMITER",
         "FLAGS_HEADER",
         "PARENT_ID_HEADER",
-        "PRODUCER",
         "SAMPLED_ID_HEADER",
-        "SERVER",
         "SINGLE_HEADER",
         "SPAN_ID_HEADER",
         "TRACE_ID_HEADER",
@@ -53,14 +51,7 @@ OLD_PATHS = {
     "aiozipkin.constants": [
         "CLIENT_ADDR",
         "ERROR",
-        "HTTP_HOST",
-        "HTTP_METHOD",
-        "HTTP_PATH",
-        "HTTP_REQUEST_SIZE",
-        "HTTP_RESPONSE_SIZE",
-        "HTTP_ROUTE",
-        "HTTP_STATUS_CODE",
-        "HTTP_URL",
+        *HTTP_TAG_CONSTANTS,
         "LOCAL_COMPONENT",
         "MESSAGE_ADDR",
         "SERVER_ADDR",
@@ -302,33 +293,20 @@ def test_asdict_has_every_1_1_1_key() -> None:
     span.start(ts=10.0)
     span.finish(ts=11.0)
     (record,) = transport.records
-    assert record.asdict() == {
-        "traceId": TRACE,
-        "name": "unknown",
-        "parentId": None,
-        "id": SPAN,
-        "timestamp": 10_000_000,
-        "duration": 1_000_000,
-        "debug": False,
-        "shared": False,
-        "localEndpoint": {"serviceName": "test_service", "ipv4": "127.0.0.1", "port": 8080},
-        "remoteEndpoint": None,
-        "annotations": [],
-        "tags": {},
-    }
-    assert list(record.asdict()) == [
-        "traceId",
-        "name",
-        "parentId",
-        "id",
-        "timestamp",
-        "duration",
-        "debug",
-        "shared",
-        "localEndpoint",
-        "remoteEndpoint",
-        "annotations",
-        "tags",
+    # Every key with its value, in 1.1.1's order.
+    assert list(record.asdict().items()) == [
+        ("traceId", TRACE),
+        ("name", "unknown"),
+        ("parentId", None),
+        ("id", SPAN),
+        ("timestamp", 10_000_000),
+        ("duration", 1_000_000),
+        ("debug", False),
+        ("shared", False),
+        ("localEndpoint", {"serviceName": "test_service", "ipv4": "127.0.0.1", "port": 8080}),
+        ("remoteEndpoint", None),
+        ("annotations", []),
+        ("tags", {}),
     ]
 
 

@@ -13,22 +13,13 @@ from types import ModuleType
 import pytest
 
 import aiozipkin as az
+from tests.support.names import HTTP_TAG_CONSTANTS, KIND_CONSTANTS
 
 DOCUMENTED = {
+    *KIND_CONSTANTS,
+    *HTTP_TAG_CONSTANTS,
     "APP_AIOZIPKIN_KEY",
-    "CLIENT",
-    "CONSUMER",
-    "HTTP_HOST",
-    "HTTP_METHOD",
-    "HTTP_PATH",
-    "HTTP_REQUEST_SIZE",
-    "HTTP_RESPONSE_SIZE",
-    "HTTP_ROUTE",
-    "HTTP_STATUS_CODE",
-    "HTTP_URL",
-    "PRODUCER",
     "REQUEST_AIOZIPKIN_KEY",
-    "SERVER",
     "Endpoint",
     "Sampler",
     "SamplerABC",
