@@ -10,7 +10,7 @@ import aiohttp
 from yarl import URL
 
 from ._address import ip_fields
-from .constants import CLIENT, HTTP_METHOD, HTTP_ROUTE, HTTP_URL
+from .constants import CLIENT
 from .context import Endpoint, TraceContext
 from .current import current_context
 from .propagation import inject
@@ -49,21 +49,6 @@ def _http_url(url: URL, keep_query: bool) -> str:
     return str(url)
 
 
-def _name_and_tags(
-    method: str, url: URL, route: object, keep_query: bool
-) -> tuple[str, dict[str, str]]:
-    """A client span's name ("METHOD /route/{template}", else the method) and its tags.
-
-    The path itself never names the span: with an id in it, every request would make a new
-    name, which Zipkin keeps a list of per service.
-    """
-    tags = {HTTP_METHOD: method, HTTP_URL: _http_url(url, keep_query)}
-    if isinstance(route, str) and route:
-        tags[HTTP_ROUTE] = route
-        return f"{method} {route}", tags
-    return method, tags
-
-
 def make_trace_config(tracer: Tracer, *, keep_query: bool = False) -> aiohttp.TraceConfig:
     """A client `TraceConfig`: one CLIENT span per request, and context headers injected.
 
@@ -98,8 +83,15 @@ def make_trace_config(tracer: Tracer, *, keep_query: bool = False) -> aiohttp.Tr
             return
         url = params.url
         route = _request_option(ctx.trace_request_ctx, "route")
-        name, tags = _name_and_tags(params.method, url, route, keep_query)
-        span.begin(CLIENT, name, tags, _remote_from_url(url))
+        # The path itself never names the span: with an id in it, every request would make
+        # a new name, which Zipkin keeps a list of per service.
+        span.begin_http(
+            CLIENT,
+            params.method,
+            route=route if isinstance(route, str) else None,
+            url=_http_url(url, keep_query),
+            remote=_remote_from_url(url),
+        )
 
     async def on_request_end(
         session: aiohttp.ClientSession,

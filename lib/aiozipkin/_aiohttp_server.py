@@ -12,7 +12,7 @@ from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import AbstractRoute
 
 from ._address import ip_fields
-from .constants import HTTP_METHOD, HTTP_PATH, HTTP_ROUTE, SERVER
+from .constants import SERVER
 from .context import Endpoint
 from .current import _current_span
 from .propagation import extract
@@ -102,15 +102,6 @@ def _server_span(tracer: Tracer, headers: Mapping[str, str], join_spans: bool) -
     return tracer.new_child(parent)
 
 
-def _name_and_tags(method: str, path: str, route: AbstractRoute) -> tuple[str, dict[str, str]]:
-    """A server span's name ("METHOD /route/{template}", else the method) and its tags."""
-    resource = route.resource
-    template = resource.canonical if resource is not None else None
-    if template:
-        return f"{method} {template}", {HTTP_ROUTE: template, HTTP_METHOD: method, HTTP_PATH: path}
-    return method, {HTTP_METHOD: method, HTTP_PATH: path}
-
-
 def _store_under_string_key(request: web.Request, key: str, span: SpanAbc) -> None:
     # The user chose a plain string key; aiohttp's advice about it is theirs to act on,
     # not a warning to repeat on every request.
@@ -153,8 +144,14 @@ def middleware_maker(
         try:
             if span.is_noop:
                 return await handler(request)
-            name, tags = _name_and_tags(request.method, request.path, route)
-            span.begin(SERVER, name, tags, _peer_endpoint(request))
+            resource = route.resource
+            span.begin_http(
+                SERVER,
+                request.method,
+                route=resource.canonical if resource is not None else None,
+                path=request.path,
+                remote=_peer_endpoint(request),
+            )
             try:
                 response = await handler(request)
             except web.HTTPException as exc:

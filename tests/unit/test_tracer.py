@@ -256,6 +256,91 @@ async def test_begin_sets_everything_within_the_limits(
 
 
 @pytest.mark.parametrize(
+    ("fields", "name", "tags"),
+    [
+        pytest.param(
+            {"route": "/books/{id}", "path": "/books/7"},
+            "GET /books/{id}",
+            {"http.method": "GET", "http.route": "/books/{id}", "http.path": "/books/7"},
+            id="server",
+        ),
+        pytest.param(
+            {"url": "http://shop/books/7"},
+            "GET",
+            {"http.method": "GET", "http.url": "http://shop/books/7"},
+            id="client-without-route",
+        ),
+        pytest.param(
+            {"route": "", "path": "/"}, "GET", {"http.method": "GET", "http.path": "/"}, id="empty"
+        ),
+    ],
+)
+async def test_begin_http_names_and_tags_the_span(
+    tracer: az.Tracer,
+    aiozipkin_spans: InMemoryTransport,
+    fields: dict[str, str],
+    name: str,
+    tags: dict[str, str],
+) -> None:
+    remote = az.create_endpoint(None, ipv4="10.0.0.1", port=80)
+    span = tracer.new_trace(sampled=True)
+    assert span.begin_http(az.SERVER, "GET", remote=remote, **fields) is span
+    span.finish()
+    (record,) = aiozipkin_spans.asdicts()
+    assert (record["kind"], record["name"]) == ("SERVER", name)
+    assert record["tags"] == tags
+    assert record["remoteEndpoint"] == remote.asdict()
+    assert record["timestamp"] > 0
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected", "cuts"),
+    [
+        pytest.param(
+            az.SpanLimits(max_tag_value_length=5),
+            {"http.method": "GET", "http.route": "/a/{x", "http.path": "/a/12"},
+            "2",
+            id="long-values",
+        ),
+        pytest.param(
+            az.SpanLimits(max_tags=2),
+            {"http.method": "GET", "http.route": "/a/{x}"},
+            "1",
+            id="too-many",
+        ),
+    ],
+)
+async def test_begin_http_cuts_what_is_over_the_limits(
+    aiozipkin_spans: InMemoryTransport,
+    limits: az.SpanLimits,
+    expected: dict[str, str],
+    cuts: str,
+) -> None:
+    async with az.create_custom(ENDPOINT, transport=aiozipkin_spans, limits=limits) as tracer:
+        span = tracer.new_trace(sampled=True)
+        span.begin_http(az.SERVER, "GET", route="/a/{x}", path="/a/123456").finish()
+        (record,) = aiozipkin_spans.asdicts()
+    kept = dict(record["tags"])
+    assert kept.pop("aiozipkin.truncated") == cuts
+    assert kept == expected
+    assert record["name"] == "GET /a/{x}"
+
+
+async def test_begin_http_after_finish_changes_nothing(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
+    span = tracer.new_trace(sampled=True).begin_http(az.SERVER, "GET", path="/")
+    span.finish()
+    span.begin_http(az.CLIENT, "POST", path="/other")
+    (record,) = aiozipkin_spans.asdicts()
+    assert (record["kind"], record["name"], record["tags"]) == (
+        "SERVER",
+        "GET",
+        {"http.method": "GET", "http.path": "/"},
+    )
+
+
+@pytest.mark.parametrize(
     ("status", "reason", "exception", "error"),
     [
         pytest.param(200, None, None, None, id="ok"),
@@ -294,6 +379,7 @@ async def test_noop_span_begin_and_finish_http_record_nothing(
 ) -> None:
     span = tracer.new_trace(sampled=False)
     assert span.begin(az.SERVER, "GET /", {"a": "1"}).finish_http(500) is span
+    assert span.begin_http(az.SERVER, "GET", route="/", path="/").finish_http(500) is span
     assert aiozipkin_spans.asdicts() == []
 
 
