@@ -208,7 +208,7 @@ async def opensearch_span_count(
 
 
 def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
-    """The spans as Zipkin returns them: names lower-cased, annotations in time order.
+    """The spans as Zipkin returns them: names lower-cased, annotations sorted.
 
     Zipkin's span model lower-cases span and service names and sorts annotations; nothing
     else may differ between what was sent and what Zipkin returns.
@@ -222,7 +222,10 @@ def as_zipkin_stores(spans: Sequence[JsonSpan]) -> list[JsonSpan]:
             if key in span and "serviceName" in span[key]:
                 span[key] = {**span[key], "serviceName": span[key]["serviceName"].lower()}
         if "annotations" in span:
-            span["annotations"] = sorted(span["annotations"], key=lambda a: a["timestamp"])
+            # Zipkin orders annotations by timestamp, then value (two can share a microsecond).
+            span["annotations"] = sorted(
+                span["annotations"], key=lambda a: (a["timestamp"], a["value"])
+            )
         out.append(span)
     return out
 
