@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Container, Iterable
 from typing import Final
 
 from aiohttp import web
@@ -15,7 +15,6 @@ from ._address import ip_fields
 from .constants import SERVER
 from .context import Endpoint
 from .current import _current_span
-from .propagation import extract
 from .span import SpanAbc
 from .tracer import Tracer
 
@@ -56,7 +55,7 @@ def skip_requests(*, paths: Iterable[str] = (), methods: Iterable[str] = ()) -> 
 # tuple for each: its endpoint is kept, keyed by the tuple's identity (the entry holds the
 # tuple, so the id cannot be reused meanwhile). Bounded; cleared whole when full.
 _PEER_CACHE_SIZE: Final = 256
-_peer_cache: dict[int, tuple[object, Endpoint | None]] = {}
+_peer_cache: dict[int, tuple[object, str, Endpoint | None]] = {}
 
 
 def _peer_endpoint(request: web.Request) -> Endpoint | None:
@@ -66,21 +65,22 @@ def _peer_endpoint(request: web.Request) -> Endpoint | None:
     (`request.clone(remote=...)`); the port is the socket's when it is the same peer.
     """
     remote = request.remote
-    if remote is None:
-        return None
     transport = request.transport
     peer = None if transport is None else transport.get_extra_info("peername")
+    # The usual case: the socket's peer, cached per connection (and the same string object
+    # as `remote`, which aiohttp takes from it).
+    cached = _peer_cache.get(id(peer))
+    if cached is not None and cached[0] is peer and cached[1] is remote:
+        return cached[2]
+    if remote is None:
+        return None
     if type(peer) is not tuple or len(peer) < 2 or peer[0] != remote:
         return _endpoint_of(remote, None)
-    # The usual case: the socket's peer, cached per connection.
-    cached = _peer_cache.get(id(peer))
-    if cached is not None and cached[0] is peer:
-        return cached[1]
     port = peer[1]
     endpoint = _endpoint_of(remote, port if type(port) is int else None)
     if len(_peer_cache) >= _PEER_CACHE_SIZE:
         _peer_cache.clear()
-    _peer_cache[id(peer)] = (peer, endpoint)
+    _peer_cache[id(peer)] = (peer, remote, endpoint)
     return endpoint
 
 
@@ -89,17 +89,6 @@ def _endpoint_of(host: str, port: int | None) -> Endpoint | None:
     if fields is None:
         return None  # not an address (a Unix socket, or a forwarded name): nothing to report
     return Endpoint(None, fields[0], fields[1], port)
-
-
-def _server_span(tracer: Tracer, headers: Mapping[str, str], join_spans: bool) -> SpanAbc:
-    """The span of a request: continuing the caller's context when it sent one."""
-    found = extract(headers, prefer=tracer.extract_prefer)
-    parent = found.context
-    if parent is None:
-        return tracer.new_trace(sampled=found.sampled, debug=found.debug)
-    if join_spans:
-        return tracer.join_span(parent)
-    return tracer.new_child(parent)
 
 
 def _store_under_string_key(request: web.Request, key: str, span: SpanAbc) -> None:
@@ -135,7 +124,7 @@ def middleware_maker(
             return await handler(request)
         # match_info.current_app is what request.app returns, one property call fewer.
         tracer: Tracer = match_info.current_app[tracer_key]
-        span = _server_span(tracer, request.headers, join_spans)
+        span = tracer.span_from_headers(request.headers, join=join_spans)
         if string_key is None:
             request[request_key] = span
         else:

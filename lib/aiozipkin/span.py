@@ -21,23 +21,8 @@ if TYPE_CHECKING:
 
 _Tags = Mapping[str, str] | None
 _Peer = Endpoint | None
-_Text = str | None
 
 __all__ = ["NoopSpan", "Span", "SpanAbc"]
-
-
-def _http_name_and_tags(
-    method: str, route: _Text, path: _Text, url: _Text
-) -> tuple[str, dict[str, str]]:
-    """An HTTP span's name and tags: see `SpanAbc.begin_http`."""
-    tags = {HTTP_METHOD: method}
-    if route:
-        tags[HTTP_ROUTE] = route
-    if path is not None:
-        tags[HTTP_PATH] = path
-    if url is not None:
-        tags[HTTP_URL] = url
-    return (f"{method} {route}" if route else method), tags
 
 
 # Timestamps are microseconds since the epoch: time.time_ns() // 1000 now, or int(ts * 1e6)
@@ -140,13 +125,17 @@ class SpanAbc(abc.ABC):
         names a span) and tagged `http.method`, and `http.route`, `http.path` and `http.url`
         for those given.
         """
-        return self._begin_http(kind, method, route, path, url, remote)
+        tags = {HTTP_METHOD: method}
+        if route:
+            tags[HTTP_ROUTE] = route
+        if path is not None:
+            tags[HTTP_PATH] = path
+        if url is not None:
+            tags[HTTP_URL] = url
+        return self._begin_fresh(kind, f"{method} {route}" if route else method, tags, remote)
 
-    def _begin_http(
-        self, kind: str, method: str, route: _Text, path: _Text, url: _Text, remote: _Peer
-    ) -> SpanAbc:
-        """`begin_http`'s work: here through `begin`, which checks every value."""
-        name, tags = _http_name_and_tags(method, route, path, url)
+    def _begin_fresh(self, kind: str, name: str, tags: dict[str, str], remote: _Peer) -> SpanAbc:
+        """`begin` with a new dict of strings, which the span may keep as its own."""
         return self.begin(kind, name, tags, remote)
 
     def finish_http(
@@ -317,29 +306,22 @@ class Span(SpanAbc):
         record.timestamp = time.time_ns() // 1000
         return self
 
-    def _begin_http(
-        self, kind: str, method: str, route: _Text, path: _Text, url: _Text, remote: _Peer
-    ) -> SpanAbc:
-        # Every request of the integrations comes here: its values are strings by type, so
-        # only their lengths are checked, and the tags dict is the span's from the start.
+    def _begin_fresh(self, kind: str, name: str, tags: dict[str, str], remote: _Peer) -> SpanAbc:
+        # Every request of the integrations comes here, with a dict made for the span: its
+        # values are strings by type, so only their lengths are checked, and it is kept.
         # Through begin(), which checks each value's type and copies the dict, callgrind of
         # bench.middleware counts about 1,500 instructions a request more.
         limits = self._limits
-        limit = limits.max_tag_value_length
         record = self._record
-        if (
-            self._finished
-            or record.tags is not None
-            or limits.max_tags < 4
-            or len(method) > limit
-            or len(route or "") > limit
-            or len(path or "") > limit
-            or len(url or "") > limit
-        ):
-            # Rare: begin() cuts what is over the limits and counts the cuts.
-            return super()._begin_http(kind, method, route, path, url, remote)
-        record.name, record.tags = _http_name_and_tags(method, route, path, url)
+        if self._finished or record.tags is not None or len(tags) > limits.max_tags:
+            return self.begin(kind, name, tags, remote)
+        limit = limits.max_tag_value_length
+        for value in tags.values():
+            if len(value) > limit:
+                return self.begin(kind, name, tags, remote)  # rare: begin() cuts and counts
         record.kind = kind
+        record.name = name
+        record.tags = tags
         if remote is not None:
             record.remote_endpoint = remote
         record.timestamp = time.time_ns() // 1000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Generator, Iterable, Sequence
+from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypedDict
 
@@ -21,7 +21,7 @@ from .context import (
 )
 from .encoding import Encoding
 from .limits import SpanLimits
-from .propagation import B3_MULTI, DEFAULT_INJECT_FORMATS, FORMATS, validate_formats
+from .propagation import B3_MULTI, DEFAULT_INJECT_FORMATS, FORMATS, extract, validate_formats
 from .record import Record
 from .sampler import Sampler, SamplerABC
 from .span import NoopSpan, Span, SpanAbc
@@ -133,6 +133,21 @@ class Tracer:
             ),
         )
         return self.to_span(child)
+
+    def span_from_headers(self, headers: Mapping[str, str], *, join: bool = False) -> SpanAbc:
+        """The span of an incoming request: it continues the context `headers` carry.
+
+        A child of the caller's span (with `join`, the caller's span id, reported as
+        shared), or a new trace when they carry no valid context; a sampling decision alone
+        (`b3: 0`, say) is honoured. Read with `extract(headers, prefer=extract_prefer)`.
+        """
+        found = extract(headers, prefer=self._extract_prefer)
+        parent = found.context
+        if parent is None:
+            return self.new_trace(sampled=found.sampled, debug=found.debug)
+        if join:
+            return self.join_span(parent)
+        return self.new_child(parent)
 
     def to_span(self, context: TraceContext) -> SpanAbc:
         """A span with exactly this context: recording when sampled, a no-op otherwise."""

@@ -482,3 +482,31 @@ async def test_create_as_a_task() -> None:
     tracer = await asyncio.create_task(az.create_custom(ENDPOINT))
     assert isinstance(tracer, az.Tracer)
     await tracer.close()
+
+
+_CALLER = "e457b5a2e4d86bd1"
+_CALLER_B3 = {"b3": f"80f198ee56343ba864fe8b2a57d3eff7-{_CALLER}-1"}
+
+
+async def test_span_from_headers_makes_a_child_of_the_callers_span() -> None:
+    tracer = az.Tracer(az.StubTransport(), az.Sampler(sample_rate=0.0), az.create_endpoint("t"))
+    context = tracer.span_from_headers(_CALLER_B3).context
+    assert context.trace_id == "80f198ee56343ba864fe8b2a57d3eff7"
+    assert (context.parent_id, context.sampled, context.shared) == (_CALLER, True, False)
+    assert context.span_id != _CALLER
+
+
+async def test_span_from_headers_with_join_shares_the_callers_span() -> None:
+    tracer = az.Tracer(az.StubTransport(), az.Sampler(sample_rate=0.0), az.create_endpoint("t"))
+    context = tracer.span_from_headers(_CALLER_B3, join=True).context
+    assert (context.span_id, context.sampled, context.shared) == (_CALLER, True, True)
+
+
+@pytest.mark.parametrize(("headers", "sampled"), [({"b3": "0"}, False), ({"b3": "bad"}, None)])
+async def test_span_from_headers_without_a_context_starts_a_trace(
+    headers: dict[str, str], sampled: bool | None
+) -> None:
+    tracer = az.Tracer(az.StubTransport(), az.Sampler(sample_rate=1.0), az.create_endpoint("t"))
+    context = tracer.span_from_headers(headers).context
+    assert context.parent_id is None
+    assert context.sampled is (sampled if sampled is not None else True)
