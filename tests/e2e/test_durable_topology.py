@@ -25,7 +25,7 @@ from tests.e2e.helpers import Bookshop, place_order, wait_full_order_trace, zipk
 from tests.integration.helpers import by_id, opensearch_span_count, read_until_whole
 from tests.servers import ROOT
 from tests.stack import PORT_NAMES, run_stack, stack_up
-from tests.support.kafka import group_assignment
+from tests.support.kafka import group_assignment, group_members
 from tests.support.polling import eventually
 from tests.support.ports import free_ports
 
@@ -150,13 +150,14 @@ async def _run_make_load(env: dict[str, str], trace_log: Path, halfway: Callable
     return text
 
 
-async def _rebalance(kafka: str, since: float) -> tuple[float, list[int]]:
-    """Seconds from `since` until the collectors' group is no longer one partition each, and
-    its assignment then: the broker drops a killed member after its 6 s session timeout."""
+async def _rebalance(kafka: str, since: float, before: set[str]) -> tuple[float, list[int]]:
+    """Seconds from `since` until the collectors' group is stable without a member it had
+    (`before`), and its assignment then: the broker drops a killed member after its 6 s
+    session timeout. The restarted collector may have joined by then, as a new member."""
     while True:
-        assignment = await group_assignment(kafka, _COLLECTORS_GROUP)
-        if assignment is not None and assignment != [1, 1]:
-            return time.monotonic() - since, assignment
+        members = await group_members(kafka, _COLLECTORS_GROUP)
+        if members is not None and not before <= members.keys():
+            return time.monotonic() - since, sorted(members.values())
         await asyncio.sleep(0.25)
 
 
@@ -175,6 +176,8 @@ async def test_a_collector_killed_under_make_load_loses_no_span(
         return await group_assignment(kafka, _COLLECTORS_GROUP) == [1, 1]
 
     await eventually(one_partition_each, what="one partition per collector", timeout=120)
+    before = await group_members(kafka, _COLLECTORS_GROUP)
+    assert before is not None, "the collectors' group is rebalancing before the kill"
     # The pipeline works end to end, and the day's span index exists, before the load starts.
     await wait_full_order_trace(shop, http, book_id=3)
 
@@ -185,7 +188,7 @@ async def test_a_collector_killed_under_make_load_loses_no_span(
 
     def kill() -> None:
         killed.append(shop.kill("zipkin_collector_1"))
-        watching.append(asyncio.create_task(_rebalance(kafka, time.monotonic())))
+        watching.append(asyncio.create_task(_rebalance(kafka, time.monotonic(), set(before))))
 
     summary = await _run_make_load(durable_env, trace_log, kill)
     assert watching, summary

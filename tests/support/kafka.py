@@ -51,8 +51,8 @@ def assigned_partitions(assignment: bytes) -> int:
     return total
 
 
-async def group_assignment(bootstrap_servers: str, group: str) -> list[int] | None:
-    """The partition count of each member of a stable `group`; None while it rebalances."""
+async def group_members(bootstrap_servers: str, group: str) -> dict[str, int] | None:
+    """Each member id of a stable `group` and its partition count; None while it rebalances."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -63,4 +63,13 @@ async def group_assignment(bootstrap_servers: str, group: str) -> list[int] | No
     [state] = described["groups"]
     if state["state"] != "Stable":
         return None
-    return sorted(assigned_partitions(member["member_assignment"]) for member in state["members"])
+    return {
+        member["member_id"]: assigned_partitions(member["member_assignment"])
+        for member in state["members"]
+    }
+
+
+async def group_assignment(bootstrap_servers: str, group: str) -> list[int] | None:
+    """The partition count of each member of a stable `group`; None while it rebalances."""
+    members = await group_members(bootstrap_servers, group)
+    return None if members is None else sorted(members.values())
