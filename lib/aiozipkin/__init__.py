@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import constants
 from .aiohttp_helpers import (
     APP_AIOZIPKIN_KEY,
     REQUEST_AIOZIPKIN_KEY,
@@ -12,20 +13,9 @@ from .aiohttp_helpers import (
     setup,
     skip_requests,
 )
-from .constants import (
-    CLIENT,
-    CONSUMER,
-    HTTP_HOST,
-    HTTP_METHOD,
-    HTTP_PATH,
-    HTTP_REQUEST_SIZE,
-    HTTP_RESPONSE_SIZE,
-    HTTP_ROUTE,
-    HTTP_STATUS_CODE,
-    HTTP_URL,
-    PRODUCER,
-    SERVER,
-)
+
+# The span kinds and the standard tag names: all of constants.__all__, which __all__ adds.
+from .constants import *  # noqa: F403
 from .context import Endpoint, TraceContext, create_endpoint
 from .current import current_context, current_span
 from .encoding import Encoding
@@ -53,20 +43,8 @@ __all__ = [
     "APP_AIOZIPKIN_KEY",
     "B3_MULTI",
     "B3_SINGLE",
-    "CLIENT",
-    "CONSUMER",
-    "HTTP_HOST",
-    "HTTP_METHOD",
-    "HTTP_PATH",
-    "HTTP_REQUEST_SIZE",
-    "HTTP_RESPONSE_SIZE",
-    "HTTP_ROUTE",
-    "HTTP_STATUS_CODE",
-    "HTTP_URL",
     "LOG_FORMAT",
-    "PRODUCER",
     "REQUEST_AIOZIPKIN_KEY",
-    "SERVER",
     "W3C",
     "Encoding",
     "Endpoint",
@@ -102,3 +80,4 @@ __all__ = [
     "setup",
     "skip_requests",
 ]
+__all__ += constants.__all__

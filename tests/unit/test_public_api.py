@@ -43,6 +43,11 @@ DOCUMENTED = {
 EXTENSIONS = {
     "B3_MULTI",
     "B3_SINGLE",
+    "CLIENT_ADDR",
+    "ERROR",
+    "LOCAL_COMPONENT",
+    "MESSAGE_ADDR",
+    "SERVER_ADDR",
     "LOG_FORMAT",
     "W3C",
     "Encoding",
