@@ -18,14 +18,18 @@ import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .encoding import encode_span_json
 from .record import Record
 from .transport import StubTransport
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11 on
+
 __all__ = [
     "InMemoryTransport",
+    "SpanCriteria",
     "SpanNode",
     "assert_child_of",
     "assert_same_trace",
@@ -34,6 +38,18 @@ __all__ = [
 ]
 
 _ANY: Any = object()
+
+
+class SpanCriteria(TypedDict, total=False):
+    """What the queries of `InMemoryTransport` match besides the name; None matches anything.
+
+    `tags` matches when each given tag is present with that exact (string) value.
+    """
+
+    kind: str | None
+    service: str | None
+    trace_id: str | None
+    tags: Mapping[str, str] | None
 
 
 def describe(record: Record) -> str:
@@ -132,41 +148,20 @@ class InMemoryTransport(StubTransport):
     together; `service=` then tells their spans apart.
     """
 
-    def find(
-        self,
-        name: str | None = None,
-        *,
-        kind: str | None = None,
-        service: str | None = None,
-        trace_id: str | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> list[Record]:
-        """Finished spans matching every given criterion, in finish order.
+    def find(self, name: str | None = None, **criteria: Unpack[SpanCriteria]) -> list[Record]:
+        """Finished spans named `name` (when given) and matching `criteria`, in finish order."""
+        unknown = criteria.keys() - SpanCriteria.__optional_keys__
+        if unknown:
+            raise TypeError(f"unknown span criteria: {', '.join(sorted(unknown))}")
+        return [record for record in list(self.records) if _matches(record, name, criteria)]
 
-        `tags` matches when each given tag is present with that exact (string) value.
-        """
-        return [
-            record
-            for record in list(self.records)
-            if _matches(record, name, kind, service, trace_id, tags)
-        ]
-
-    def get(
-        self,
-        name: str | None = None,
-        *,
-        kind: str | None = None,
-        service: str | None = None,
-        trace_id: str | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> Record:
-        """The only finished span matching the criteria; AssertionError on none or several."""
-        found = self.find(name, kind=kind, service=service, trace_id=trace_id, tags=tags)
+    def get(self, name: str | None = None, **criteria: Unpack[SpanCriteria]) -> Record:
+        """The only finished span `find` would return; AssertionError on none or several."""
+        found = self.find(name, **criteria)
         if len(found) != 1:
-            criteria = _criteria(name, kind, service, trace_id, tags)
             raise AssertionError(
-                f"expected exactly one span matching {criteria}, found {len(found)}\n"
-                f"{self._report()}"
+                f"expected exactly one span matching {_describe_query(name, criteria)}, "
+                f"found {len(found)}\n{self._report()}"
             )
         return found[0]
 
@@ -214,11 +209,8 @@ class InMemoryTransport(StubTransport):
         *,
         timeout: float = 5.0,
         name: str | None = None,
-        kind: str | None = None,
-        service: str | None = None,
-        trace_id: str | None = None,
-        tags: Mapping[str, str] | None = None,
         poll_interval: float = 0.01,
+        **criteria: Unpack[SpanCriteria],
     ) -> list[Record]:
         """Wait until at least `count` finished spans match, and return all that match.
 
@@ -231,15 +223,14 @@ class InMemoryTransport(StubTransport):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            found = self.find(name, kind=kind, service=service, trace_id=trace_id, tags=tags)
+            found = self.find(name, **criteria)
             if len(found) >= count:
                 return found
             remaining = deadline - loop.time()
             if remaining <= 0:
-                criteria = _criteria(name, kind, service, trace_id, tags)
                 raise AssertionError(
                     f"timed out after {timeout} s waiting for {count} span(s) matching "
-                    f"{criteria}; {len(found)} matched\n{self._report()}"
+                    f"{_describe_query(name, criteria)}; {len(found)} matched\n{self._report()}"
                 )
             await asyncio.sleep(min(poll_interval, remaining))
 
@@ -253,36 +244,28 @@ class InMemoryTransport(StubTransport):
         return f"recorded spans:\n{self.format_tree()}"
 
 
-def _matches(
-    record: Record,
-    name: str | None,
-    kind: str | None,
-    service: str | None,
-    trace_id: str | None,
-    tags: Mapping[str, str] | None,
-) -> bool:
+def _matches(record: Record, name: str | None, criteria: SpanCriteria) -> bool:
     if name is not None and record.name != name:
         return False
+    kind = criteria.get("kind")
     if kind is not None and record.kind != kind:
         return False
+    service = criteria.get("service")
     if service is not None and _service(record) != service:
         return False
+    trace_id = criteria.get("trace_id")
     if trace_id is not None and record.trace_id != trace_id:
         return False
+    tags = criteria.get("tags")
     if tags:
         own = record.tags or {}
         return all(own.get(key, _ANY) == value for key, value in tags.items())
     return True
 
 
-def _criteria(
-    name: str | None,
-    kind: str | None,
-    service: str | None,
-    trace_id: str | None,
-    tags: Mapping[str, str] | None,
-) -> str:
-    given = {"name": name, "kind": kind, "service": service, "trace_id": trace_id, "tags": tags}
+def _describe_query(name: str | None, criteria: SpanCriteria) -> str:
+    # In the order SpanCriteria declares them, whatever order the caller gave them in.
+    given = {"name": name, **{key: criteria.get(key) for key in SpanCriteria.__annotations__}}
     parts = [f"{key}={value!r}" for key, value in given.items() if value is not None]
     return ", ".join(parts) or "anything"
 

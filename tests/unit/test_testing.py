@@ -35,6 +35,7 @@ def test_module_exports() -> None:
 
     assert aiozipkin.testing.__all__ == [
         "InMemoryTransport",
+        "SpanCriteria",
         "SpanNode",
         "assert_child_of",
         "assert_same_trace",
@@ -130,6 +131,23 @@ def test_get_rejects_several_matches(
         aiozipkin_spans.get("dup")
     with pytest.raises(AssertionError, match="matching anything, found 2"):
         aiozipkin_spans.get()
+
+
+def test_queries_reject_an_unknown_criterion(aiozipkin_spans: InMemoryTransport) -> None:
+    with pytest.raises(TypeError, match="unknown span criteria: knd"):
+        aiozipkin_spans.find(knd=az.SERVER)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unknown span criteria: servce"):
+        aiozipkin_spans.get("x", servce="backend")  # type: ignore[call-arg]
+
+
+def test_a_failed_query_names_its_criteria_in_a_fixed_order(
+    aiozipkin_spans: InMemoryTransport,
+) -> None:
+    with pytest.raises(
+        AssertionError,
+        match=r"^expected exactly one span matching name='a', kind='SERVER', service='s', found 0",
+    ):
+        aiozipkin_spans.get("a", service="s", kind=az.SERVER)
 
 
 def test_names_asdicts_and_clear(
