@@ -65,6 +65,22 @@ def test_bad_value_is_named(name: str, value: str) -> None:
         bookshop_backend.Settings.from_env(env)
 
 
+@pytest.mark.parametrize("value", ["0", "86401", "soon"])
+def test_cache_lifetimes_are_a_millisecond_to_a_day(value: str) -> None:
+    with pytest.raises(SettingsError, match="BOOK_CACHE_TTL"):
+        bookshop_backend.Settings.from_env({**_required("backend"), "BOOK_CACHE_TTL": value})
+    with pytest.raises(SettingsError, match="CACHE_DEFAULT_TTL"):
+        bookshop_cache.Settings.from_env({**_required("cache"), "CACHE_DEFAULT_TTL": value})
+
+
+def test_cache_lifetimes_are_read() -> None:
+    backend = {**_required("backend"), "BOOK_CACHE_TTL": "0.5"}
+    assert bookshop_backend.Settings.from_env(backend).book_ttl == 0.5
+    cache = {**_required("cache"), "CACHE_DEFAULT_TTL": "86400"}
+    assert bookshop_cache.Settings.from_env(cache).default_ttl == 86400.0
+    assert bookshop_cache.Settings.from_env(_required("cache")).default_ttl == 300.0
+
+
 def test_url_variables_are_validated() -> None:
     env: Mapping[str, str] = {**_required("frontend"), "BACKEND_URL": "backend:8081"}
     with pytest.raises(SettingsError, match="BACKEND_URL"):

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 import aiozipkin as az
-from bookshop_common import CleanupCtx, TracerFactory, service_app
+from bookshop_common import CleanupCtx, TracerFactory, order_flow_app
 
 from .jobs import JobPublisher, ProducerFactory
 from .routes import setup_routes
 from .settings import Settings
-from .typedefs import CACHE_KEY, DB_PROXY_KEY, PUBLISHER_KEY, SETTINGS_KEY
+from .typedefs import PUBLISHER_KEY, SETTINGS_KEY
 
 __all__ = ["create_app"]
 
@@ -24,16 +24,9 @@ def create_app(
     producer_factory: ProducerFactory | None = None,
 ) -> web.Application:
     """The backend app; its client session, tracer and Kafka producer are made at start-up."""
-    app = service_app(
-        settings.base,
-        tracer_factory,
-        client_max_size=16 * 1024,
-        dependencies=settings.dependencies,
-        upstreams={CACHE_KEY: "cache", DB_PROXY_KEY: "db_proxy"},
-        upstream_timeout=settings.upstream_timeout,
+    app = order_flow_app(
+        SETTINGS_KEY, settings, setup_routes, tracer_factory, client_max_size=16 * 1024
     )
-    app[SETTINGS_KEY] = settings
-    setup_routes(app)
     app.cleanup_ctx.append(_publisher_ctx(producer_factory))
     return app
 

@@ -19,6 +19,4 @@ class Settings(OrderFlowSettings):
     publish_timeout: float = field(
         metadata=env_var("JOB_PUBLISH_TIMEOUT", Env.number, 5.0, minimum=0.1, maximum=60.0)
     )
-    book_ttl: float = field(
-        metadata=env_var("BOOK_CACHE_TTL", Env.number, 60.0, minimum=0.001, maximum=86400.0)
-    )
+    book_ttl: float = field(metadata=env_var("BOOK_CACHE_TTL", Env.ttl, 60.0))

@@ -18,8 +18,8 @@ def create_app(
     settings: Settings, *, tracer_factory: TracerFactory | None = None
 ) -> web.Application:
     """The cache app: state lives in memory and is gone at exit."""
-    app = service_app(settings.base, tracer_factory, client_max_size=64 * 1024)
-    app[SETTINGS_KEY] = settings
+    app = service_app(
+        SETTINGS_KEY, settings, setup_routes, tracer_factory, client_max_size=64 * 1024
+    )
     app[STORE_KEY] = KeyValueStore(settings.max_keys)
-    setup_routes(app)
     return app

@@ -16,9 +16,7 @@ class Settings(ServiceSettings):
     service_name = "cache"
     default_port = 8083
 
-    default_ttl: float = field(
-        metadata=env_var("CACHE_DEFAULT_TTL", Env.number, 300.0, minimum=0.001, maximum=86400.0)
-    )
+    default_ttl: float = field(metadata=env_var("CACHE_DEFAULT_TTL", Env.ttl, 300.0))
     max_keys: int = field(
         metadata=env_var("CACHE_MAX_KEYS", Env.integer, 10_000, minimum=1, maximum=10_000_000)
     )

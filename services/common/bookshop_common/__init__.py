@@ -19,9 +19,20 @@ from .runner import run_service
 from .settings import BaseSettings, Env, OrderFlowSettings, ServiceSettings, SettingsError, env_var
 from .upstream import Reply, Upstream
 from .validate import MAX_ID, int_field, parse_id, reject_unknown_fields
-from .web import TRACE_ID_HEADER, CleanupCtx, TracerFactory, read_json_object, service_app
+from .web import (
+    CACHE_KEY,
+    DB_PROXY_KEY,
+    TRACE_ID_HEADER,
+    CleanupCtx,
+    TracerFactory,
+    order_flow_app,
+    read_json_object,
+    service_app,
+)
 
 __all__ = [
+    "CACHE_KEY",
+    "DB_PROXY_KEY",
     "FAULT_HEADER",
     "MAX_ID",
     "TRACE_ID_HEADER",
@@ -46,6 +57,7 @@ __all__ = [
     "current_fault_spec",
     "env_var",
     "int_field",
+    "order_flow_app",
     "parse_fault_spec",
     "parse_id",
     "read_json_object",

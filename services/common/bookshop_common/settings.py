@@ -28,6 +28,7 @@ _MISSING = object()
 _READ = "bookshop_common.read"
 _KAFKA = "kafka://"
 _FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_DAY = 24 * 3600.0
 
 
 class SettingsError(ValueError):
@@ -80,6 +81,10 @@ class Env:
         if not math.isfinite(value) or not minimum <= value <= maximum:
             raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {raw!r}")
         return value
+
+    def ttl(self, name: str, default: float) -> float:
+        """How long a cached entry lives, in seconds: a millisecond to a day."""
+        return self.number(name, default, minimum=0.001, maximum=_DAY)
 
     def flag(self, name: str, default: bool) -> bool:
         """A yes/no value: true, false, yes, no, 1 or 0 (any case)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -25,10 +25,12 @@ from .faults import (
     set_fault_spec,
 )
 from .health import HEALTH_PATH, add_health_route
-from .settings import BaseSettings
+from .settings import BaseSettings, OrderFlowSettings, ServiceSettings
 from .upstream import Upstream
 
 __all__ = [
+    "CACHE_KEY",
+    "DB_PROXY_KEY",
     "TRACE_ID_HEADER",
     "CleanupCtx",
     "TracerFactory",
@@ -36,6 +38,7 @@ __all__ = [
     "fault_middleware",
     "json_error",
     "local_endpoint",
+    "order_flow_app",
     "read_json_object",
     "service_app",
     "service_middlewares",
@@ -43,6 +46,14 @@ __all__ = [
     "tracer_ctx",
     "zipkin_tracer_factory",
 ]
+
+_S = TypeVar("_S", bound=ServiceSettings)
+_O = TypeVar("_O", bound=OrderFlowSettings)
+
+# The order flow's upstreams (see `order_flow_app`), under the same keys in the backend and
+# the worker.
+CACHE_KEY = web.AppKey("cache", Upstream)
+DB_PROXY_KEY = web.AppKey("db_proxy", Upstream)
 
 TRACE_ID_HEADER = "X-Trace-Id"
 
@@ -212,7 +223,9 @@ def service_middlewares(
 
 
 def service_app(
-    settings: BaseSettings,
+    settings_key: web.AppKey[_S],
+    settings: _S,
+    setup_routes: Callable[[web.Application], None],
     tracer_factory: TracerFactory | None = None,
     *,
     client_max_size: int = 1024**2,
@@ -221,25 +234,54 @@ def service_app(
     upstreams: Mapping[web.AppKey[Upstream], str] | None = None,
     upstream_timeout: float | None = None,
 ) -> web.Application:
-    """An application with what every service runs.
+    """An application with what every service runs, its `settings` under `settings_key`.
 
-    That is `GET /health` (untraced), the shared middlewares and the tracer's lifetime.
-    `dependencies` names the services this one needs, by base URL: `/health` reports
-    `degraded` while one of them does not answer. `upstreams` names, by app key, the ones it
-    calls: at start-up, after the tracer, each gets an `Upstream` under its key, all through
-    one traced client session with a total timeout of `upstream_timeout`.
+    That is `GET /health` (untraced), the shared middlewares, the tracer's lifetime and the
+    service's own routes (`setup_routes`). `dependencies` names the services this one needs,
+    by base URL: `/health` reports `degraded` while one of them does not answer. `upstreams`
+    names, by app key, the ones it calls: at start-up, after the tracer, each gets an
+    `Upstream` under its key, all through one traced client session with a total timeout of
+    `upstream_timeout`.
     """
+    if upstreams and upstream_timeout is None:
+        raise TypeError("upstreams need an upstream_timeout")
+    base = settings.base
     dependencies = dependencies or {}
     app = web.Application(client_max_size=client_max_size)
-    health = add_health_route(app, settings.service_name, dependencies)
-    app.middlewares.extend(service_middlewares(settings, skip_routes=[health], untraced=untraced))
-    app.cleanup_ctx.append(tracer_ctx(settings, tracer_factory or zipkin_tracer_factory(settings)))
-    if upstreams:
-        if upstream_timeout is None:
-            raise TypeError("upstreams need an upstream_timeout")
+    app[settings_key] = settings
+    health = add_health_route(app, base.service_name, dependencies)
+    app.middlewares.extend(service_middlewares(base, skip_routes=[health], untraced=untraced))
+    app.cleanup_ctx.append(tracer_ctx(base, tracer_factory or zipkin_tracer_factory(base)))
+    if upstreams and upstream_timeout is not None:
         targets = {key: (name, dependencies[name]) for key, name in upstreams.items()}
         app.cleanup_ctx.append(_upstreams_ctx(upstream_timeout, targets))
+    setup_routes(app)
     return app
+
+
+def order_flow_app(
+    settings_key: web.AppKey[_O],
+    settings: _O,
+    setup_routes: Callable[[web.Application], None],
+    tracer_factory: TracerFactory | None = None,
+    *,
+    client_max_size: int = 1024**2,
+) -> web.Application:
+    """`service_app` for a service of the order flow (the backend, the worker).
+
+    It depends on the cache and db_proxy, and calls them through the `Upstream`s under
+    `CACHE_KEY` and `DB_PROXY_KEY`.
+    """
+    return service_app(
+        settings_key,
+        settings,
+        setup_routes,
+        tracer_factory,
+        client_max_size=client_max_size,
+        dependencies=settings.dependencies,
+        upstreams={CACHE_KEY: "cache", DB_PROXY_KEY: "db_proxy"},
+        upstream_timeout=settings.upstream_timeout,
+    )
 
 
 def _upstreams_ctx(

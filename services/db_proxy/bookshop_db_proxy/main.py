@@ -20,9 +20,9 @@ def create_app(
     settings: Settings, *, tracer_factory: TracerFactory | None = None
 ) -> web.Application:
     """The db_proxy app; the database is opened (schema, seed) at start-up."""
-    app = service_app(settings.base, tracer_factory, client_max_size=16 * 1024)
-    app[SETTINGS_KEY] = settings
-    setup_routes(app)
+    app = service_app(
+        SETTINGS_KEY, settings, setup_routes, tracer_factory, client_max_size=16 * 1024
+    )
     app.cleanup_ctx.append(_database_ctx)
     return app
 

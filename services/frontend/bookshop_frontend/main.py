@@ -19,7 +19,9 @@ def create_app(
 ) -> web.Application:
     """The frontend app; its client session and tracer are made at start-up."""
     app = service_app(
-        settings.base,
+        SETTINGS_KEY,
+        settings,
+        setup_routes,
         tracer_factory,
         client_max_size=16 * 1024,
         untraced=_is_static,
@@ -27,8 +29,6 @@ def create_app(
         upstreams={BACKEND_KEY: "backend"},
         upstream_timeout=settings.upstream_timeout,
     )
-    app[SETTINGS_KEY] = settings
-    setup_routes(app)
     return app
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 import aiozipkin as az
-from bookshop_common import CleanupCtx, TracerFactory, service_app
+from bookshop_common import CleanupCtx, TracerFactory, order_flow_app
 
 from .consumer import Consumer, ConsumerFactory, default_consumer_factory
 from .routes import setup_routes
@@ -24,15 +24,7 @@ def create_app(
     consumer_factory: ConsumerFactory | None = None,
 ) -> web.Application:
     """The worker app: `/health`, `/stats`, and the consumer loop started at start-up."""
-    app = service_app(
-        settings.base,
-        tracer_factory,
-        dependencies=settings.dependencies,
-        upstreams={CACHE_KEY: "cache", DB_PROXY_KEY: "db_proxy"},
-        upstream_timeout=settings.upstream_timeout,
-    )
-    app[SETTINGS_KEY] = settings
-    setup_routes(app)
+    app = order_flow_app(SETTINGS_KEY, settings, setup_routes, tracer_factory)
     app.cleanup_ctx.append(_consumer_ctx(consumer_factory))
     return app
 

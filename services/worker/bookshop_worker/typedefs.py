@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bookshop_common import Upstream
+from bookshop_common import CACHE_KEY, DB_PROXY_KEY
 
 from .consumer import Consumer
 from .settings import Settings
@@ -12,6 +12,4 @@ from .settings import Settings
 __all__ = ["CACHE_KEY", "CONSUMER_KEY", "DB_PROXY_KEY", "SETTINGS_KEY"]
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
-CACHE_KEY = web.AppKey("cache", Upstream)
-DB_PROXY_KEY = web.AppKey("db_proxy", Upstream)
 CONSUMER_KEY = web.AppKey("consumer", Consumer)
