@@ -282,29 +282,9 @@ class Span(SpanAbc):
         return self
 
     def begin(self, kind: str, name: str, tags: _Tags = None, remote: _Peer = None) -> SpanAbc:
-        if self._finished:
-            return self
-        record = self._record
-        record.kind = kind
-        record.name = name
-        if remote is not None:
-            record.remote_endpoint = remote
-        if tags:
-            if record.tags is None and len(tags) <= self._limits.max_tags:
-                # The usual case, a few short strings on a fresh span: no need to check
-                # the limits one tag at a time.
-                max_length = self._limits.max_tag_value_length
-                for value in tags.values():
-                    if type(value) is not str or len(value) > max_length:
-                        break
-                else:
-                    record.tags = dict(tags)
-                    tags = None
-            if tags:
-                for key, value in tags.items():
-                    self.tag(key, value)
-        record.timestamp = time.time_ns() // 1000
-        return self
+        if tags and all(type(value) is str for value in tags.values()):
+            return self._begin_fresh(kind, name, dict(tags), remote)
+        return self._begin_each(kind, name, tags, remote)
 
     def _begin_fresh(self, kind: str, name: str, tags: dict[str, str], remote: _Peer) -> SpanAbc:
         # Every request of the integrations comes here, with a dict made for the span: its
@@ -314,16 +294,31 @@ class Span(SpanAbc):
         limits = self._limits
         record = self._record
         if self._finished or record.tags is not None or len(tags) > limits.max_tags:
-            return self.begin(kind, name, tags, remote)
+            return self._begin_each(kind, name, tags, remote)
         limit = limits.max_tag_value_length
         for value in tags.values():
             if len(value) > limit:
-                return self.begin(kind, name, tags, remote)  # rare: begin() cuts and counts
+                return self._begin_each(kind, name, tags, remote)  # rare: tag() cuts and counts
         record.kind = kind
         record.name = name
         record.tags = tags
         if remote is not None:
             record.remote_endpoint = remote
+        record.timestamp = time.time_ns() // 1000
+        return self
+
+    def _begin_each(self, kind: str, name: str, tags: _Tags, remote: _Peer) -> SpanAbc:
+        """`begin` that stores the tags one at a time, through `tag`'s checks and counts."""
+        if self._finished:
+            return self
+        record = self._record
+        record.kind = kind
+        record.name = name
+        if remote is not None:
+            record.remote_endpoint = remote
+        if tags:
+            for key, value in tags.items():
+                self.tag(key, value)
         record.timestamp = time.time_ns() // 1000
         return self
 

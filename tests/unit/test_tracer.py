@@ -224,6 +224,8 @@ async def test_span_limits_truncate_visibly(aiozipkin_spans: InMemoryTransport) 
     [
         pytest.param({"a": "1", "b": "2"}, {"a": "1", "b": "2"}, None, id="within-limits"),
         pytest.param({"a": "x" * 9}, {"a": "xxxxx"}, "1", id="long-value"),
+        pytest.param({"a": 7, "b": "2"}, {"a": "7", "b": "2"}, None, id="not-a-string"),
+        pytest.param({"a": 123456, "b": "2"}, {"a": "12345", "b": "2"}, "1", id="long-number"),
         pytest.param(
             {"a": "1", "b": "2", "c": "3", "d": "4"},
             {"a": "1", "b": "2", "c": "3"},
@@ -253,6 +255,18 @@ async def test_begin_sets_everything_within_the_limits(
     kept = dict(record["tags"])
     assert kept.pop("aiozipkin.truncated", None) == truncated
     assert kept == expected  # the tag added after begin() is not there either
+
+
+async def test_begin_adds_to_tags_set_before_and_leaves_a_finished_span_alone(
+    tracer: az.Tracer, aiozipkin_spans: InMemoryTransport
+) -> None:
+    span = tracer.new_trace(sampled=True).tag("early", "1")
+    span.begin(az.SERVER, "GET /", {"a": "2", "early": "3"})
+    span.finish()
+    span.begin(az.CLIENT, "late", {"late": "4"})
+    (record,) = aiozipkin_spans.asdicts()
+    assert (record["kind"], record["name"]) == ("SERVER", "GET /")
+    assert record["tags"] == {"early": "3", "a": "2"}
 
 
 @pytest.mark.parametrize(
