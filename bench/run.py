@@ -180,6 +180,15 @@ def _middleware(ref: Path | None, rounds: int, quick: bool, results: dict[str, A
         "us_per_request": {_key(i): median(per_round[i.label]) for i in impls},
         "added_us": added,
     }
+    if _BASE is not None:
+        # Each round ran both checkouts back to back: the ratio within a round cancels
+        # most of what the machine's other load adds to both.
+        compared = {}
+        for name in ("ours-unsampled", "ours"):
+            ours, other = (per_round[i.label] for i in impls if i.name == name)
+            compared[name] = ratios = _ratios(ours, other)
+            print(f"{name}: this checkout / base, per round: {_spread(ratios, '.3f')}")
+        results["middleware"]["ours_vs_base"] = {k: median(v) for k, v in compared.items()}
 
 
 # --- throughput -----------------------------------------------------------------------------
