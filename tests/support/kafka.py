@@ -11,7 +11,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-__all__ = ["assigned_partitions", "group_assignment", "kafka_producer", "manual_consumer"]
+__all__ = [
+    "assigned_partitions",
+    "group_assignment",
+    "group_members",
+    "kafka_producer",
+    "manual_consumer",
+]
 
 
 @contextlib.asynccontextmanager
