@@ -24,11 +24,15 @@ def create_app(
     producer_factory: ProducerFactory | None = None,
 ) -> web.Application:
     """The backend app; its client session, tracer and Kafka producer are made at start-up."""
-    app = order_flow_app(
-        SETTINGS_KEY, settings, setup_routes, tracer_factory, client_max_size=16 * 1024
+    publisher = _publisher_ctx(producer_factory)
+    return order_flow_app(
+        SETTINGS_KEY,
+        settings,
+        setup_routes,
+        tracer_factory,
+        client_max_size=16 * 1024,
+        contexts=[publisher],
     )
-    app.cleanup_ctx.append(_publisher_ctx(producer_factory))
-    return app
 
 
 def _publisher_ctx(

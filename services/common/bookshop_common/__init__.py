@@ -1,5 +1,7 @@
 """Shared plumbing of the bookshop demo services."""
 
+from . import api
+from .api import ApiViews, add_api_routes
 from .errors import ApiError, UpstreamError
 from .faults import (
     FAULT_HEADER,
@@ -37,6 +39,7 @@ __all__ = [
     "MAX_ID",
     "TRACE_ID_HEADER",
     "ApiError",
+    "ApiViews",
     "BaseSettings",
     "CleanupCtx",
     "Env",
@@ -52,6 +55,8 @@ __all__ = [
     "TracerFactory",
     "Upstream",
     "UpstreamError",
+    "add_api_routes",
+    "api",
     "apply_faults",
     "apply_holds",
     "current_fault_spec",

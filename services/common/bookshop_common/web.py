@@ -233,6 +233,7 @@ def service_app(
     dependencies: Mapping[str, str] | None = None,
     upstreams: Mapping[web.AppKey[Upstream], str] | None = None,
     upstream_timeout: float | None = None,
+    contexts: Sequence[CleanupCtx] = (),
 ) -> web.Application:
     """An application with what every service runs, its `settings` under `settings_key`.
 
@@ -241,7 +242,8 @@ def service_app(
     by base URL: `/health` reports `degraded` while one of them does not answer. `upstreams`
     names, by app key, the ones it calls: at start-up, after the tracer, each gets an
     `Upstream` under its key, all through one traced client session with a total timeout of
-    `upstream_timeout`.
+    `upstream_timeout`. The service's own `contexts` (its resources) come after those, so
+    they are closed before the tracer flushes.
     """
     if upstreams and upstream_timeout is None:
         raise TypeError("upstreams need an upstream_timeout")
@@ -255,6 +257,7 @@ def service_app(
     if upstreams and upstream_timeout is not None:
         targets = {key: (name, dependencies[name]) for key, name in upstreams.items()}
         app.cleanup_ctx.append(_upstreams_ctx(upstream_timeout, targets))
+    app.cleanup_ctx.extend(contexts)
     setup_routes(app)
     return app
 
@@ -266,6 +269,7 @@ def order_flow_app(
     tracer_factory: TracerFactory | None = None,
     *,
     client_max_size: int = 1024**2,
+    contexts: Sequence[CleanupCtx] = (),
 ) -> web.Application:
     """`service_app` for a service of the order flow (the backend, the worker).
 
@@ -281,6 +285,7 @@ def order_flow_app(
         dependencies=settings.dependencies,
         upstreams={CACHE_KEY: "cache", DB_PROXY_KEY: "db_proxy"},
         upstream_timeout=settings.upstream_timeout,
+        contexts=contexts,
     )
 
 

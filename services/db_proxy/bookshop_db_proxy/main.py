@@ -20,11 +20,14 @@ def create_app(
     settings: Settings, *, tracer_factory: TracerFactory | None = None
 ) -> web.Application:
     """The db_proxy app; the database is opened (schema, seed) at start-up."""
-    app = service_app(
-        SETTINGS_KEY, settings, setup_routes, tracer_factory, client_max_size=16 * 1024
+    return service_app(
+        SETTINGS_KEY,
+        settings,
+        setup_routes,
+        tracer_factory,
+        client_max_size=16 * 1024,
+        contexts=[_database_ctx],
     )
-    app.cleanup_ctx.append(_database_ctx)
-    return app
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ from bookshop_common import (
     ApiError,
     Reply,
     Upstream,
+    api,
     int_field,
     parse_id,
     read_json_object,
@@ -32,9 +33,10 @@ def _passthrough_404(reply: Reply) -> None:
         raise ApiError(404, str(reply.body.get("error", "not found")))
 
 
-async def _backend_get(request: web.Request, path: str, route: str) -> Reply:
+async def _backend_get(request: web.Request, route: str, **params: int) -> Reply:
     backend: Upstream = request.app[BACKEND_KEY]
     parent = az.request_span(request).context
+    path = route.format(**params)
     reply = await backend.call("GET", path, route=route, parent=parent, expect=(200, 404))
     _passthrough_404(reply)
     return reply
@@ -48,21 +50,21 @@ async def index(request: web.Request) -> web.Response:
 
 async def list_books(request: web.Request) -> web.Response:
     """`GET /api/books`."""
-    reply = await _backend_get(request, "/books", "/books")
+    reply = await _backend_get(request, api.BOOKS)
     return web.json_response(reply.body)
 
 
 async def get_book(request: web.Request) -> web.Response:
     """`GET /api/books/{book_id}`."""
     book_id = parse_id(request.match_info["book_id"], "book id")
-    reply = await _backend_get(request, f"/books/{book_id}", "/books/{book_id}")
+    reply = await _backend_get(request, api.BOOK, book_id=book_id)
     return web.json_response(reply.body)
 
 
 async def get_order(request: web.Request) -> web.Response:
     """`GET /api/orders/{order_id}`."""
     order_id = parse_id(request.match_info["order_id"], "order id")
-    reply = await _backend_get(request, f"/orders/{order_id}", "/orders/{order_id}")
+    reply = await _backend_get(request, api.ORDER, order_id=order_id)
     return web.json_response(reply.body)
 
 
@@ -75,8 +77,8 @@ async def create_order(request: web.Request) -> web.Response:
     context = az.request_span(request).context
     reply = await request.app[BACKEND_KEY].call(
         "POST",
-        "/orders",
-        route="/orders",
+        api.ORDERS,
+        route=api.ORDERS,
         parent=context,
         json={"book_id": book_id, "quantity": quantity},
         expect=(202, 404, 503),

@@ -24,9 +24,8 @@ def create_app(
     consumer_factory: ConsumerFactory | None = None,
 ) -> web.Application:
     """The worker app: `/health`, `/stats`, and the consumer loop started at start-up."""
-    app = order_flow_app(SETTINGS_KEY, settings, setup_routes, tracer_factory)
-    app.cleanup_ctx.append(_consumer_ctx(consumer_factory))
-    return app
+    consumer = _consumer_ctx(consumer_factory)
+    return order_flow_app(SETTINGS_KEY, settings, setup_routes, tracer_factory, contexts=[consumer])
 
 
 def _consumer_ctx(consumer_factory: ConsumerFactory | None) -> CleanupCtx:
