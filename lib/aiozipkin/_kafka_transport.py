@@ -296,15 +296,7 @@ class KafkaTransport(BatchingTransport):
             client_id=client_id,
             producer_factory=producer_factory,
         )
-        settings = BatchSettings(
-            send_interval,
-            send_max_size,
-            send_attempt_count,
-            max_queue_spans,
-            max_queue_bytes,
-            message_max_bytes,
-            retry_budget,
-        )
+        settings = BatchSettings.pick(locals())
         super().__init__(self._kafka, parse_encoding(encoding), settings)
 
     @property

@@ -96,15 +96,7 @@ class Transport(BatchingTransport):
             headers=headers,
             session_factory=session_factory,
         )
-        settings = BatchSettings(
-            send_interval,
-            send_max_size,
-            send_attempt_count,
-            max_queue_spans,
-            max_queue_bytes,
-            message_max_bytes,
-            retry_budget,
-        )
+        settings = BatchSettings.pick(locals())
         super().__init__(self._http, wire, settings)
 
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 import json
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from aiokafka.errors import (
 import aiozipkin as az
 from aiozipkin import _transport
 from aiozipkin._kafka_transport import KafkaAddress, parse_kafka_address
+from aiozipkin._transport.batching import BatchSettings
 from aiozipkin.encoding import _proto3_list_entry
 from aiozipkin.kafka import KafkaTransport
 
@@ -98,6 +101,13 @@ async def _spans(count: int, tracer: az.Tracer) -> list[str]:
             span.name(f"op {n}")
         ids.append(span.context.span_id)
     return ids
+
+
+def test_the_kafka_transport_takes_every_batch_setting_by_its_name() -> None:
+    parameters = inspect.signature(KafkaTransport).parameters
+    assert {f.name for f in dataclasses.fields(BatchSettings)} <= parameters.keys()
+    with pytest.raises(ValueError, match="max_queue_spans must be >= 1"):
+        KafkaTransport("kafka://127.0.0.1:9092/zipkin", max_queue_spans=0)
 
 
 async def test_a_batch_is_one_record_holding_a_json_list(kafka: FakeKafka) -> None:

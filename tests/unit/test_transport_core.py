@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 
 import pytest
@@ -100,6 +102,25 @@ class ScriptedSender:
 
     async def close(self) -> None:
         self.closed += 1
+
+
+def test_batch_settings_are_picked_by_name_and_checked() -> None:
+    values = {f.name: 1 for f in dataclasses.fields(BatchSettings)}
+    settings = BatchSettings.pick({**values, "self": object(), "address": "x"})
+    assert dataclasses.asdict(settings) == values
+    with pytest.raises(ValueError, match="send_interval must be > 0"):
+        BatchSettings.pick({**values, "send_interval": 0})
+    with pytest.raises(KeyError, match="retry_budget"):
+        BatchSettings.pick({k: v for k, v in values.items() if k != "retry_budget"})
+
+
+def test_the_http_transport_takes_every_batch_setting_by_its_name() -> None:
+    parameters = inspect.signature(az.Transport).parameters
+    assert {f.name for f in dataclasses.fields(BatchSettings)} <= parameters.keys()
+    with pytest.raises(ValueError, match="send_interval must be > 0"):
+        az.Transport("http://127.0.0.1:9/api/v2/spans", 0)
+    with pytest.raises(ValueError, match="retry_budget must be >= 0"):
+        az.Transport("http://127.0.0.1:9/api/v2/spans", retry_budget=-1)
 
 
 def batching(sender: ScriptedSender, retry_budget: float = 60.0) -> BatchingTransport:

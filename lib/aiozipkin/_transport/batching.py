@@ -12,7 +12,7 @@ hands both on, as `aiozipkin.transport.Transport` does:
     class SomeTransport(BatchingTransport):
         def __init__(self, target, *, encoding=Encoding.JSON, send_interval=5, ...):
             sender = SomeSender(target)  # implements sender.Sender
-            settings = BatchSettings(send_interval, send_max_size, ...)
+            settings = BatchSettings.pick(locals())
             super().__init__(sender, parse_encoding(encoding), settings)
 
 It then has `send`, `close(timeout)`, `stats()` (the keys of `COUNTERS`, plus queue_spans
@@ -26,8 +26,9 @@ import contextlib
 import contextvars
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Final
 
 from ..encoding import Encoding
 from ..record import Record
@@ -68,6 +69,15 @@ class BatchSettings:
     max_queue_bytes: int
     message_max_bytes: int
     retry_budget: float
+
+    @classmethod
+    def pick(cls, arguments: Mapping[str, Any]) -> BatchSettings:
+        """The settings among a transport constructor's `arguments` (its `locals()`), by name.
+
+        Every public transport takes these parameters under these names; their types are
+        checked at its signature, their values here.
+        """
+        return cls(**{field.name: arguments[field.name] for field in fields(cls)})
 
     def __post_init__(self) -> None:
         if not self.send_interval > 0:
