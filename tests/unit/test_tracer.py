@@ -397,6 +397,69 @@ async def test_noop_span_begin_and_finish_http_record_nothing(
     assert aiozipkin_spans.asdicts() == []
 
 
+_HTTP_CASES = [
+    pytest.param({}, {}, (200,), id="plain"),
+    pytest.param({}, {"route": "", "path": ""}, (200,), id="empty"),
+    pytest.param({}, {"url": "http://shop/books/7"}, (503, "Busy"), id="client-5xx"),
+    pytest.param({"max_tag_value_length": 3}, {"path": "/books"}, (200,), id="long-path"),
+    pytest.param({"max_tag_value_length": 8}, {"url": "http://shop/"}, (200,), id="long-url"),
+    # Each value fits, the name "GET /a/{x}" does not: the span stores them all the same.
+    pytest.param({"max_tag_value_length": 6}, {"route": "/a/{x}"}, (200,), id="long-name"),
+    pytest.param({"max_tag_value_length": 2}, {"route": "/"}, (404,), id="long-status"),
+    pytest.param({"max_tags": 3}, {"route": "/", "path": "/"}, (500,), id="tags-full"),
+    pytest.param({}, {"route": "/", "path": "/"}, (500, None, KeyError("k")), id="exception"),
+    pytest.param({}, {"tagged": True}, (500,), id="tagged-first"),
+    pytest.param({}, {"finished": True}, (500,), id="finished-first"),
+]
+
+
+def _begin_http_through_begin(
+    span: az.SpanAbc,
+    kind: str,
+    method: str,
+    *,
+    route: str | None = None,
+    path: str | None = None,
+    url: str | None = None,
+    remote: az.Endpoint | None = None,
+) -> None:
+    """What `begin_http` means, said with `begin`."""
+    given = {"http.route": route or None, "http.path": path, "http.url": url}
+    tags = {"http.method": method} | {
+        key: value for key, value in given.items() if value is not None
+    }
+    span.begin(kind, f"{method} {route}" if route else method, tags, remote)
+
+
+@pytest.mark.parametrize(("limits", "begin", "finish"), _HTTP_CASES)
+async def test_span_begin_http_records_what_begin_does(
+    limits: dict[str, int], begin: dict[str, Any], finish: tuple[Any, ...]
+) -> None:
+    # Span stores begin_http's tags in one frame; through begin() and tag() they must make
+    # the same span.
+    remote = az.create_endpoint(None, ipv4="10.0.0.1", port=80)
+    tagged = begin.pop("tagged", False)
+    finished = begin.pop("finished", False)
+    records = []
+    for begin_http in (az.Span.begin_http, _begin_http_through_begin):
+        transport = InMemoryTransport()
+        limit = az.SpanLimits(**limits)
+        async with az.create_custom(ENDPOINT, transport=transport, limits=limit) as tracer:
+            span = tracer.new_trace(sampled=True)
+            assert isinstance(span, az.Span)
+            if tagged:
+                span.tag("error", "out of stock")
+            if finished:
+                span.finish()
+            begin_http(span, az.SERVER, "GET", remote=remote, **begin)
+            span.finish_http(*finish)
+        (record,) = transport.asdicts()
+        records.append({key: record.get(key) for key in ("kind", "name", "tags")})
+        assert record.get("remoteEndpoint") == (None if finished else remote.asdict())
+    assert records[0] == records[1]
+    assert records[0]["kind"] == (None if finished else "SERVER")
+
+
 def test_bad_limits_are_a_clear_error() -> None:
     with pytest.raises(ValueError, match="max_tags"):
         az.SpanLimits(max_tags=0)
