@@ -438,8 +438,9 @@ async def test_span_begin_http_records_what_begin_does(
     # Span stores begin_http's tags in one frame; through begin() and tag() they must make
     # the same span.
     remote = az.create_endpoint(None, ipv4="10.0.0.1", port=80)
-    tagged = begin.pop("tagged", False)
-    finished = begin.pop("finished", False)
+    fields = dict(begin)  # the parameter's own dict stays as collected
+    tagged = fields.pop("tagged", False)
+    finished = fields.pop("finished", False)
     records = []
     for begin_http in (az.Span.begin_http, _begin_http_through_begin):
         transport = InMemoryTransport()
@@ -451,7 +452,7 @@ async def test_span_begin_http_records_what_begin_does(
                 span.tag("error", "out of stock")
             if finished:
                 span.finish()
-            begin_http(span, az.SERVER, "GET", remote=remote, **begin)
+            begin_http(span, az.SERVER, "GET", remote=remote, **fields)
             span.finish_http(*finish)
         (record,) = transport.asdicts()
         records.append({key: record.get(key) for key in ("kind", "name", "tags")})
